@@ -1,0 +1,71 @@
+"""Starting templates for a new authorization's endpoints, per flow family.
+
+They follow the standards so the developer edits a working request rather than
+starting from a blank page.
+"""
+
+from authorizations.types import Flow
+
+# RFC 6749 §4.1.3 (authorization code) and §6 (refresh), client credentials in
+# the body as §2.3.1 allows; the response fields are §5.1's.
+OAUTH2_TOKEN_REQUEST = """\
+{% if requestBody.grant_type == 'refresh_token' %}
+{
+  "grant_type": "refresh_token",
+  "refresh_token": "{{ requestBody.refresh_token }}",
+  "client_id": "{{ requestBody.client_id }}",
+  "client_secret": "{{ requestBody.client_secret }}"
+}
+{% else %}
+{
+  "grant_type": "authorization_code",
+  "code": "{{ requestBody.code }}",
+  "redirect_uri": "{{ requestBody.redirect_uri }}",
+  "client_id": "{{ requestBody.client_id }}",
+  "client_secret": "{{ requestBody.client_secret }}"
+}
+{% endif %}
+"""
+
+OAUTH2_TOKEN_RESPONSE = """\
+{
+  "access_token": "{{ response.access_token }}",
+  "refresh_token": "{{ response.refresh_token }}",
+  "expires_in": "{{ response.expires_in }}",
+  "token_type": "{{ response.token_type }}",
+  "scope": "{{ response.scope }}"
+}
+"""
+
+# RFC 5849 §2.3: the verifier and the request token travel in the signed
+# Authorization header, so the body is empty; the reply is form-encoded.
+OAUTH1_TOKEN_REQUEST = ""
+
+OAUTH1_TOKEN_RESPONSE = """\
+{
+  "access_token": "{{ response.oauth_token }}",
+  "access_token_secret": "{{ response.oauth_token_secret }}"
+}
+"""
+
+TOKEN_ENDPOINT_DEFAULTS = {
+    Flow.OAUTH2: {
+        "method": "POST",
+        "body_format": "form",
+        "request_template": OAUTH2_TOKEN_REQUEST,
+        "response_template": OAUTH2_TOKEN_RESPONSE,
+    },
+    Flow.OAUTH1: {
+        "method": "POST",
+        "body_format": "none",
+        "request_template": OAUTH1_TOKEN_REQUEST,
+        "response_template": OAUTH1_TOKEN_RESPONSE,
+    },
+}
+
+USER_INFO_RESPONSE = """\
+{
+  "user_identity": "{{ response.email }}",
+  "account_id": "{{ response.id }}"
+}
+"""
