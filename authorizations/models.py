@@ -12,6 +12,10 @@ from authorizations.validators import (
 )
 
 
+def _with_article(noun: str) -> str:
+    return ("an " if noun[0].lower() in "aeiou" else "a ") + noun
+
+
 def _join_words(parts: list[str]) -> str:
     if len(parts) < 2:
         return "".join(parts)
@@ -66,7 +70,7 @@ class Authorization(models.Model):
         """Say, in words, what this authorization still needs to work."""
         spec = self.spec
         missing = [
-            f"{'an' if s.label[0] in 'AEIOU' else 'a'} {s.label.lower()}"
+            _with_article(s.label[0].lower() + s.label[1:])
             for s in spec.app_settings
             if s.required and not getattr(self, s.name)
         ]
@@ -149,10 +153,11 @@ class Endpoint(models.Model):
             return
         spec = self.authorization.spec
         if self.kind in types.ENDPOINT_KINDS and self.kind not in spec.endpoint_kinds:
+            kind = types.ENDPOINT_KINDS[self.kind]
             raise ValidationError(
                 {
-                    "kind": f"A {spec.label} authorization does not use a "
-                    f"{types.ENDPOINT_KINDS[self.kind].label}."
+                    "kind": f"This {spec.label} authorization does not use "
+                    f"{kind.article} {kind.label}."
                 }
             )
 

@@ -1,0 +1,111 @@
+"""The nine authorization types: their rules, as the seed text states them."""
+
+import pytest
+
+from apps.models import App
+from authorizations import types
+from authorizations.models import Authorization, Endpoint
+from authorizations.services import (
+    authorization_add_starting_endpoints,
+    authorization_clear_unused_settings,
+)
+from tests.factories import AppFactory, AuthorizationFactory, EndpointFactory
+
+# (type, label, needs user info, needs access token, end-user credential fields)
+SEED = [
+    ("oauth1", "OAuth1.0", True, True, []),
+    ("oauth2", "OAuth2.0", True, True, []),
+    ("basic", "Basic", True, True, ["username", "password"]),
+    ("basic_url", "Basic with URL", True, False, ["username", "password", "url"]),
+    ("basic_api_key", "Basic with API-Key", False, False, ["username", "api_key"]),
+    ("api_key", "API Key", True, False, ["api_key"]),
+    ("api_secret", "API Secret", True, False, ["api_secret"]),
+    ("api_key_secret", "API Key with Secret", True, False, ["api_key", "api_secret"]),
+    ("api_key_url", "API Key with URL", True, False, ["api_key", "url"]),
+]
+
+
+def test_registry_holds_exactly_the_nine_types_in_order():
+    assert [(key, label) for key, label, *_ in SEED] == types.type_choices()
+
+
+@pytest.mark.parametrize(("key", "label", "user_info", "token", "fields"), SEED)
+def test_type_rules(key, label, user_info, token, fields):
+    spec = types.get_type(key)
+    assert spec.label == label
+    assert ("user_info" in spec.required_endpoints) is user_info
+    assert ("access_token" in spec.required_endpoints) is token
+    assert [f.name for f in spec.credential_fields] == fields
+    secret = {f.name for f in spec.credential_fields if f.secret}
+    assert secret == {"password", "api_key", "api_secret"} & set(fields)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("key", "label", "user_info", "token", "fields"), SEED)
+def test_completeness_names_each_missing_endpoint(key, label, user_info, token, fields):
+    authorization = AuthorizationFactory(type=key, client_id="id", client_secret="s")
+    authorization.authorize_url = "https://provider.example.com/authorize"
+    missing = authorization.missing_parts()
+    assert ("a User Information Endpoint" in missing) is user_info
+    assert ("an Access Token Endpoint" in missing) is token
+    for kind in ("user_info", "access_token"):
+        if kind in authorization.spec.required_endpoints:
+            EndpointFactory(authorization=authorization, kind=kind)
+    assert authorization.completeness == "Complete"
+
+
+def test_unknown_type_is_a_clear_error():
+    with pytest.raises(types.UnknownType, match='"oauth3" is not an authorization'):
+        types.get_type("oauth3")
+
+
+@pytest.mark.django_db
+def test_completeness_sentence_lists_everything_missing():
+    authorization = AuthorizationFactory(type="oauth2")
+    assert authorization.completeness == (
+        "Needs a client ID, a client secret, an authorization URL, "
+        "a User Information Endpoint and an Access Token Endpoint"
+    )
+
+
+@pytest.mark.django_db
+def test_every_new_app_starts_with_an_api_key_authorization():
+    app = App.objects.create(name="Acme", slug="acme")
+    (authorization,) = app.authorizations.all()
+    assert (authorization.name, authorization.type) == ("API Key", "api_key")
+    assert authorization.completeness == "Needs a User Information Endpoint"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["oauth1", "oauth2"])
+def test_new_oauth_authorization_starts_with_a_standard_token_endpoint(key):
+    authorization = AuthorizationFactory(type=key)
+    authorization_add_starting_endpoints(authorization=authorization)
+    endpoint = authorization.endpoints.get(kind="access_token")
+    assert endpoint.method == "POST"
+    assert "access_token" in endpoint.response_template
+    assert "a URL for its Access Token Endpoint" in authorization.missing_parts()
+
+
+@pytest.mark.django_db
+def test_credential_types_get_no_starting_endpoints():
+    authorization = AuthorizationFactory(type="api_key")
+    authorization_add_starting_endpoints(authorization=authorization)
+    assert not authorization.endpoints.exists()
+
+
+@pytest.mark.django_db
+def test_endpoint_kind_must_belong_to_the_type():
+    authorization = AuthorizationFactory(type="api_key", app=AppFactory())
+    endpoint = Endpoint(authorization=authorization, kind="access_token", url="")
+    with pytest.raises(Exception, match="This API Key authorization does not use an Access Token Endpoint"):
+        endpoint.full_clean()
+
+
+def test_switching_type_clears_settings_the_new_type_does_not_use():
+    authorization = Authorization(
+        type="api_key", client_id="id", client_secret="secret", use_pkce=True
+    )
+    authorization_clear_unused_settings(authorization=authorization)
+    assert (authorization.client_id, authorization.client_secret) == ("", "")
+    assert authorization.use_pkce is False
