@@ -15,3 +15,15 @@ def staff_client(superuser) -> Client:
     client = Client()
     client.force_login(superuser)
     return client
+
+
+def pytest_report_header(config):
+    from tests.browser.conftest import chromium_path
+
+    path = chromium_path()
+    if path:
+        return f"browser tests: Chromium at {path}"
+    return (
+        "browser tests: SKIPPED - Chromium is not installed "
+        "(apt-get install -y chromium to run them)"
+    )
