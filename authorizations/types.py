@@ -6,10 +6,10 @@ family runs it. Adding a type is one entry here (and at most one flow class).
 """
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Flow(str, Enum):
+class Flow(StrEnum):
     OAUTH2 = "oauth2"
     OAUTH1 = "oauth1"
     CREDENTIALS = "credentials"
@@ -154,7 +154,10 @@ TYPES: dict[str, AuthorizationType] = {
             "api_key", "API Key", Flow.CREDENTIALS, credential_fields=(API_KEY,)
         ),
         AuthorizationType(
-            "api_secret", "API Secret", Flow.CREDENTIALS, credential_fields=(API_SECRET,)
+            "api_secret",
+            "API Secret",
+            Flow.CREDENTIALS,
+            credential_fields=(API_SECRET,),
         ),
         AuthorizationType(
             "api_key_secret",

@@ -2,7 +2,6 @@ import pytest
 from django.test import Client
 
 
-
 @pytest.fixture
 def superuser(django_user_model):
     return django_user_model.objects.create_superuser(

@@ -1,5 +1,7 @@
 """Secrets are encrypted at rest, readable across key changes, and rotatable."""
 
+import io
+
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
@@ -71,7 +73,7 @@ def test_rotation_reencrypts_every_row_under_the_first_key(settings, old_key):
     new_key = Fernet.generate_key().decode()
     settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]
 
-    call_command("rotate_encryption_keys", stdout=open("/dev/null", "w"))
+    call_command("rotate_encryption_keys", stdout=io.StringIO())
 
     raw_secret = raw_column(Authorization, "client_secret", authorization.pk)
     raw_credentials = raw_column(ConnectedAccount, "credentials", account.pk)

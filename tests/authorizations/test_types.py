@@ -98,7 +98,10 @@ def test_credential_types_get_no_starting_endpoints():
 def test_endpoint_kind_must_belong_to_the_type():
     authorization = AuthorizationFactory(type="api_key", app=AppFactory())
     endpoint = Endpoint(authorization=authorization, kind="access_token", url="")
-    with pytest.raises(Exception, match="This API Key authorization does not use an Access Token Endpoint"):
+    with pytest.raises(
+        Exception,
+        match="This API Key authorization does not use an Access Token Endpoint",
+    ):
         endpoint.full_clean()
 
 

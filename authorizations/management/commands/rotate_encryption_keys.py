@@ -44,4 +44,6 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{model._meta.verbose_name_plural}: {count} rows re-encrypted"
                 )
-        self.stdout.write(self.style.SUCCESS(f"Done: {total} rows under the first key."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Done: {total} rows under the first key.")
+        )
