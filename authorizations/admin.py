@@ -1,0 +1,305 @@
+"""Admin for authorizations, endpoints (with headers) and connected accounts.
+
+Secrets are write-only here: the client secret is typed into a box that never
+shows it back, connected-account credentials are shown masked and read-only,
+and neither can be searched, filtered or looked up through the URL.
+"""
+
+import json
+
+from django.contrib import admin
+from django.contrib.admin import helpers
+from django.db import models
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.debug import sensitive_post_parameters
+
+from authorizations import types
+from authorizations.forms import (
+    AuthorizationForm,
+    EndpointForm,
+    HeaderForm,
+    type_registry,
+    validate_http_url,
+)
+from authorizations.masking import mask_secret
+from authorizations.models import Authorization, ConnectedAccount, Endpoint, Header
+from authorizations.services import (
+    authorization_add_starting_endpoints,
+    authorization_clear_unused_settings,
+)
+
+SECRET_FIELD_NAMES = frozenset({"client_secret", "credentials"})
+
+
+def refuse_secret_lookups(lookup: str) -> bool:
+    """Tell whether a changelist URL lookup reaches into a secret field."""
+    return bool(SECRET_FIELD_NAMES.intersection(lookup.split("__")))
+
+
+class ConsoleAdminMixin:
+    """What every console admin shares.
+
+    get_absolute_url points at the admin page itself, so "View on site" would
+    only reload it. URL fields take http(s) only and assume https when no scheme
+    is typed.
+    """
+
+    view_on_site = False
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if not isinstance(db_field, models.URLField):
+            return super().formfield_for_dbfield(db_field, request, **kwargs)
+        field = super().formfield_for_dbfield(
+            db_field, request, assume_scheme="https", **kwargs
+        )
+        # One clear message instead of the generic "Enter a valid URL." twice.
+        field.validators = [validate_http_url]
+        return field
+
+
+class SecretSafeAdminMixin:
+    """Keep secret fields out of URL filters such as `?client_secret__startswith=`."""
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if refuse_secret_lookups(lookup):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+
+def _admin_link(obj, text: str) -> str:
+    opts = obj._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, text)
+
+
+@admin.register(Authorization)
+class AuthorizationAdmin(SecretSafeAdminMixin, ConsoleAdminMixin, admin.ModelAdmin):
+    form = AuthorizationForm
+    list_display = ["name", "app", "type", "completeness"]
+    list_display_links = ["name"]
+    list_filter = ["app", "type"]
+    list_select_related = ["app"]
+    # Never a secret field: search terms land in URLs and logs.
+    search_fields = ["name", "app__name"]
+    readonly_fields = ["completeness", "endpoints_overview"]
+    settings_fieldset_description = (
+        "Only the settings the chosen type uses are shown. Required ones are not "
+        "enforced on save: the completeness message says what is still missing."
+    )
+
+    class Media:
+        js = ["admin-console/authorization-form.js"]
+        css = {"all": ["admin-console/admin-console.css"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("endpoints")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (None, {"fields": ["app", "name", "type"]}),
+            (
+                "App credentials",
+                {
+                    "fields": list(types.ALL_SETTING_NAMES),
+                    "classes": ["type-settings"],
+                    "description": self.settings_fieldset_description,
+                },
+            ),
+        ]
+        if obj is not None:
+            fieldsets.append(
+                ("Endpoints", {"fields": ["completeness", "endpoints_overview"]})
+            )
+        return fieldsets
+
+    @admin.display(description="completeness")
+    def completeness(self, obj):
+        return obj.completeness
+
+    @admin.display(description="endpoints")
+    def endpoints_overview(self, obj):
+        spec = obj.spec
+        existing = {endpoint.kind: endpoint for endpoint in obj.endpoints.all()}
+        rows = []
+        for kind_key in dict.fromkeys([*spec.endpoint_kinds, *existing]):
+            kind = types.ENDPOINT_KINDS[kind_key]
+            endpoint = existing.get(kind_key)
+            role = "required" if kind_key in spec.required_endpoints else "optional"
+            if endpoint is not None:
+                target = format_html(
+                    '{} {} — <a href="{}">Change</a>',
+                    endpoint.method,
+                    endpoint.url or "(no URL yet)",
+                    reverse("admin:authorizations_endpoint_change", args=[endpoint.pk]),
+                )
+            else:
+                add_url = reverse("admin:authorizations_endpoint_add")
+                target = format_html(
+                    'not set — <a class="addlink" href="{}?authorization={}&amp;'
+                    'kind={}">Add {}</a>',
+                    add_url,
+                    obj.pk,
+                    kind_key,
+                    kind.label,
+                )
+            rows.append((kind.label, role, target))
+        if not rows:
+            return "This type uses no endpoints."
+        items = format_html_join("", "<li><strong>{}</strong> ({}): {}</li>", rows)
+        add_any = format_html(
+            '<a href="{}?authorization={}">Add an endpoint</a>',
+            reverse("admin:authorizations_endpoint_add"),
+            obj.pk,
+        )
+        return format_html('<ul class="endpoint-list">{}</ul>{}', items, add_any)
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["authorization_types"] = type_registry()
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    @method_decorator(sensitive_post_parameters("client_secret"))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        authorization_clear_unused_settings(authorization=obj)
+        super().save_model(request, obj, form, change)
+        if not change or "type" in form.changed_data:
+            # A new OAuth authorization starts from the standard token request
+            # (RFC 6749 §4.1.3 / RFC 5849 §2.3) rather than a blank page.
+            authorization_add_starting_endpoints(authorization=obj)
+
+
+class NamedAddLinkFormSet(helpers.InlineAdminFormSet):
+    """An inline formset whose "Add another …" link reads its inline's add_text."""
+
+    @classmethod
+    def from_formset(cls, other: helpers.InlineAdminFormSet) -> "NamedAddLinkFormSet":
+        return cls(
+            other.opts,
+            other.formset,
+            other.fieldsets,
+            other.prepopulated_fields,
+            other.readonly_fields,
+            model_admin=other.model_admin,
+            has_add_permission=other.has_add_permission,
+            has_change_permission=other.has_change_permission,
+            has_delete_permission=other.has_delete_permission,
+            has_view_permission=other.has_view_permission,
+        )
+
+    def inline_formset_data(self):
+        data = json.loads(super().inline_formset_data())
+        data["options"]["addText"] = self.opts.add_text
+        return json.dumps(data)
+
+
+class HeaderInline(ConsoleAdminMixin, admin.TabularInline):
+    model = Header
+    form = HeaderForm
+    fields = ["name", "value", "position"]
+    ordering = ["position", "id"]
+    extra = 0
+    add_text = "Add Header"
+
+
+@admin.register(Endpoint)
+class EndpointAdmin(ConsoleAdminMixin, admin.ModelAdmin):
+    form = EndpointForm
+    inlines = [HeaderInline]
+    list_display = ["__str__", "method", "url", "body_format"]
+    list_filter = ["kind", "authorization__type", "authorization__app"]
+    list_select_related = ["authorization__app"]
+    search_fields = ["url", "authorization__name", "authorization__app__name"]
+    fieldsets = [
+        (None, {"fields": ["authorization", "kind"]}),
+        ("Request", {"fields": ["method", "url", "body_format", "request_template"]}),
+        ("Response", {"fields": ["response_template"]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Moving an endpoint to another authorization would bypass its kind check.
+        return ["authorization"] if obj is not None else []
+
+    def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
+        inline_admin_formsets = super().get_inline_formsets(
+            request, formsets, inline_instances, obj
+        )
+        return [
+            NamedAddLinkFormSet.from_formset(formset)
+            if getattr(formset.opts, "add_text", None)
+            else formset
+            for formset in inline_admin_formsets
+        ]
+
+    def _back_to_authorization(self, request, obj, response):
+        # After a plain "Save", return to the authorization the endpoint belongs
+        # to, where the endpoints are listed.
+        keep_editing = {"_continue", "_addanother", "_saveasnew", "_popup"}
+        if keep_editing.intersection(request.POST) or not isinstance(
+            response, HttpResponseRedirect
+        ):
+            return response
+        if not request.user.has_perm("authorizations.view_authorization"):
+            return response
+        return HttpResponseRedirect(obj.authorization.get_absolute_url())
+
+    def response_add(self, request, obj, post_url_continue=None):
+        response = super().response_add(request, obj, post_url_continue)
+        return self._back_to_authorization(request, obj, response)
+
+    def response_change(self, request, obj):
+        response = super().response_change(request, obj)
+        return self._back_to_authorization(request, obj, response)
+
+
+@admin.register(ConnectedAccount)
+class ConnectedAccountAdmin(SecretSafeAdminMixin, ConsoleAdminMixin, admin.ModelAdmin):
+    list_display = ["user_identity", "app", "type", "status", "expires_at"]
+    list_filter = ["authorization__app", "authorization__type", "status"]
+    list_select_related = ["authorization__app"]
+    # Identity only: credentials are encrypted and must never be searchable.
+    search_fields = ["user_identity", "account_id"]
+    fields = [
+        "user_identity",
+        "account_id",
+        "authorization",
+        "status",
+        "masked_credentials",
+        "extras",
+        "expires_at",
+        "last_refreshed_at",
+        "last_verified_at",
+        "last_error",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = [name for name in fields if name != "status"]
+
+    def has_add_permission(self, request):
+        # Accounts come from completed authorizations, not from typing them in.
+        return False
+
+    @admin.display(description="app", ordering="authorization__app__name")
+    def app(self, obj):
+        return obj.authorization.app
+
+    @admin.display(description="type", ordering="authorization__type")
+    def type(self, obj):
+        return obj.authorization.get_type_display()
+
+    @admin.display(description="credentials")
+    def masked_credentials(self, obj):
+        if not obj.credentials:
+            return "None stored"
+        return format_html_join(
+            "",
+            "<div>{}: {}</div>",
+            (
+                (name, mask_secret(str(value)) or "(empty)")
+                for name, value in sorted(obj.credentials.items())
+            ),
+        )

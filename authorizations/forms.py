@@ -1,0 +1,279 @@
+"""Admin forms: the type-dependent authorization form, endpoints and headers."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import models
+
+from authorizations import types
+from authorizations.models import Authorization, Endpoint, Header
+from authorizations.widgets import WriteOnlySecretField
+
+# A form field built from a model field with choices says "Select a valid
+# choice"; the model's own message names the value and what it should be.
+_CHOICE_FIELDS = {
+    Authorization: ("type",),
+    Endpoint: ("kind", "method", "body_format"),
+}
+
+
+def _use_model_choice_messages(form: forms.ModelForm) -> None:
+    model = form._meta.model
+    for name in _CHOICE_FIELDS.get(model, ()):
+        if name in form.fields:
+            message = model._meta.get_field(name).error_messages["invalid_choice"]
+            form.fields[name].error_messages["invalid_choice"] = message
+
+
+_HTTP_URL = URLValidator(schemes=["http", "https"])
+
+
+def validate_http_url(value: str) -> None:
+    """Refuse anything but an absolute http(s) URL, saying which rule failed."""
+    scheme, _, _ = value.partition(":")
+    if scheme.lower() not in ("http", "https"):
+        raise ValidationError(
+            f'"{value}" is not an http(s) URL: it must start with http:// or https://.',
+            code="url_scheme",
+        )
+    try:
+        _HTTP_URL(value)
+    except ValidationError:
+        raise ValidationError(
+            f'"{value}" is not a valid URL.', code="invalid"
+        ) from None
+
+
+def http_url_formfield(db_field, **kwargs):
+    """Build form fields so that URL fields take http(s) only, assuming https."""
+    if not isinstance(db_field, models.URLField):
+        return db_field.formfield(**kwargs)
+    field = db_field.formfield(assume_scheme="https", **kwargs)
+    # One clear message instead of the generic "Enter a valid URL." twice.
+    field.validators = [validate_http_url]
+    return field
+
+
+def type_registry() -> dict:
+    """Describe every type for the authorization form's script, as plain data."""
+    return {
+        "settingNames": list(types.ALL_SETTING_NAMES),
+        "types": {
+            spec.key: {
+                "label": spec.label,
+                "summary": type_summary(spec),
+                "settings": {
+                    setting.name: {
+                        "label": setting.label,
+                        "required": setting.required,
+                        "helpText": setting.help_text,
+                    }
+                    for setting in spec.app_settings
+                },
+                "endpointKinds": list(spec.endpoint_kinds),
+            }
+            for spec in types.TYPES.values()
+        },
+    }
+
+
+def type_summary(spec: types.AuthorizationType) -> str:
+    """Say in one sentence what the end user supplies and which endpoints count."""
+    supplies = (
+        ", ".join(f.label for f in spec.credential_fields)
+        if spec.credential_fields
+        else "consent at the provider"
+    )
+    required = [
+        f"{kind.article} {kind.label}"
+        for kind in (types.ENDPOINT_KINDS[key] for key in spec.required_endpoints)
+    ]
+    needs = ("needs " + " and ".join(required)) if required else "needs no endpoint"
+    return f"The end user supplies: {supplies}. It {needs}."
+
+
+def _a(label: str) -> str:
+    """Start a sentence with `label` and its article: "An API Key", "A Basic"."""
+    return f"{'An' if label[0] in 'AEIOU' else 'A'} {label}"
+
+
+def _submitted_type(form: forms.ModelForm) -> types.AuthorizationType | None:
+    if form.is_bound:
+        key = form.data.get(form.add_prefix("type"))
+    else:
+        key = form.initial.get("type") or form.instance.type
+    return types.TYPES.get(key or "")
+
+
+class AuthorizationForm(forms.ModelForm):
+    """Edit an authorization; only the settings its type uses count.
+
+    Every setting field is rendered so the form works without JavaScript; the
+    script hides those the chosen type does not use, keeping what was typed.
+    Required settings are not enforced here: the completeness message names
+    what is missing, so a half-configured authorization can still be saved.
+    """
+
+    client_secret = WriteOnlySecretField(label="Client secret")
+
+    class Meta:
+        model = Authorization
+        fields = [
+            "app",
+            "name",
+            "type",
+            "client_id",
+            "client_secret",
+            "authorize_url",
+            "scopes",
+            "use_pkce",
+        ]
+        widgets = {"scopes": forms.TextInput(attrs={"class": "vTextField"})}
+        formfield_callback = http_url_formfield
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _use_model_choice_messages(self)
+        spec = _submitted_type(self)
+        if spec is None:
+            return
+        self.fields["type"].help_text = type_summary(spec)
+        for name in spec.setting_names:
+            if name in self.fields:
+                setting = spec.setting(name)
+                self.fields[name].label = setting.label
+                if setting.help_text:
+                    self.fields[name].help_text = setting.help_text
+
+    def clean_client_secret(self):
+        value = self.cleaned_data.get("client_secret")
+        # None means the box was left blank: keep what is stored.
+        return self.instance.client_secret if value is None else value
+
+    def clean(self):
+        cleaned_data = super().clean()
+        spec = types.TYPES.get(cleaned_data.get("type") or "")
+        if spec is not None:
+            self._drop_unused_settings(spec)
+            self._check_endpoints_fit(spec)
+        app, name = cleaned_data.get("app"), cleaned_data.get("name")
+        if app is not None and name:
+            taken = Authorization.objects.filter(app=app, name=name)
+            if self.instance.pk:
+                taken = taken.exclude(pk=self.instance.pk)
+            if taken.exists():
+                # On the field rather than the form, and it also keeps the model's
+                # two-field constraint from repeating the message at the top.
+                self.add_error(
+                    "name", f'{app} already has an authorization named "{name}".'
+                )
+        return cleaned_data
+
+    def _drop_unused_settings(self, spec: types.AuthorizationType) -> None:
+        # A hidden field's error could not be seen or fixed; its value is blanked
+        # on save anyway (authorization_clear_unused_settings).
+        for name in types.ALL_SETTING_NAMES:
+            if name not in spec.setting_names and name in self._errors:
+                del self._errors[name]
+                self.cleaned_data[name] = self.instance._meta.get_field(
+                    name
+                ).get_default()
+
+    def _check_endpoints_fit(self, spec: types.AuthorizationType) -> None:
+        if not self.instance.pk or "type" not in self.changed_data:
+            return
+        unused = [
+            f"{kind.article} {kind.label}"
+            for kind in (
+                types.ENDPOINT_KINDS[endpoint.kind]
+                for endpoint in self.instance.endpoints.all()
+            )
+            if kind.key not in spec.endpoint_kinds
+        ]
+        if unused:
+            self.add_error(
+                "type",
+                f"{_a(spec.label)} authorization does not use "
+                f"{' or '.join(unused)}: delete "
+                f"{'it' if len(unused) == 1 else 'them'} first, or keep the type.",
+            )
+
+
+class EndpointForm(forms.ModelForm):
+    """Edit an endpoint; its kind must be one its authorization's type uses."""
+
+    class Meta:
+        model = Endpoint
+        fields = [
+            "authorization",
+            "kind",
+            "method",
+            "url",
+            "body_format",
+            "request_template",
+            "response_template",
+        ]
+        widgets = {"url": forms.TextInput(attrs={"class": "vURLField"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _use_model_choice_messages(self)
+        self.fields["url"].required = True
+        self.fields["url"].error_messages["required"] = (
+            "Enter the URL this endpoint calls (http:// or https://)."
+        )
+        authorization = self._authorization()
+        if authorization is not None and "kind" in self.fields:
+            spec = authorization.spec
+            self.fields["kind"].choices = [("", "---------")] + [
+                (key, types.ENDPOINT_KINDS[key].label) for key in spec.endpoint_kinds
+            ]
+            self.fields["kind"].error_messages["invalid_choice"] = (
+                f'{_a(spec.label)} authorization does not use "%(value)s" endpoints; '
+                "choose one of: "
+                + ", ".join(
+                    types.ENDPOINT_KINDS[key].label for key in spec.endpoint_kinds
+                )
+                + "."
+            )
+
+    def _authorization(self) -> Authorization | None:
+        if self.instance.authorization_id:
+            return self.instance.authorization
+        if "authorization" not in self.fields:
+            return None
+        key = (
+            self.data.get(self.add_prefix("authorization"))
+            if self.is_bound
+            else self.initial.get("authorization")
+        )
+        try:
+            return Authorization.objects.get(pk=key) if key else None
+        except (Authorization.DoesNotExist, ValueError, TypeError):
+            return None
+
+    def clean(self):
+        cleaned_data = super().clean()
+        authorization = cleaned_data.get("authorization") or (
+            self.instance.authorization if self.instance.authorization_id else None
+        )
+        kind = cleaned_data.get("kind")
+        if authorization is not None and kind:
+            taken = Endpoint.objects.filter(authorization=authorization, kind=kind)
+            if self.instance.pk:
+                taken = taken.exclude(pk=self.instance.pk)
+            if taken.exists():
+                self.add_error(
+                    "kind",
+                    f"This authorization already has a "
+                    f"{types.ENDPOINT_KINDS[kind].label}; edit that one instead.",
+                )
+        return cleaned_data
+
+
+class HeaderForm(forms.ModelForm):
+    class Meta:
+        model = Header
+        fields = ["name", "value", "position"]
+        # One line: a header value cannot hold a line break.
+        widgets = {"value": forms.TextInput(attrs={"class": "vTextField"})}

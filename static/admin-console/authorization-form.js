@@ -1,0 +1,62 @@
+/*
+ * Show only the app-level settings the chosen authorization type uses.
+ *
+ * Rows are hidden, never emptied, so switching types back and forth loses
+ * nothing typed; the server blanks unused settings on save. Without this
+ * script every setting stays visible and the form still works.
+ */
+"use strict";
+{
+    function labelSuffix(label) {
+        return label.classList.contains("vCheckboxLabel") ? "" : ":";
+    }
+
+    function applyType(registry, typeKey) {
+        const spec = registry.types[typeKey];
+        let visibleCount = 0;
+        for (const name of registry.settingNames) {
+            const row = document.querySelector(".form-row.field-" + name);
+            if (!row) {
+                continue;
+            }
+            // An unknown type (tampered or stale) shows everything.
+            const setting = spec ? spec.settings[name] : {};
+            row.hidden = !setting;
+            if (!setting) {
+                continue;
+            }
+            visibleCount += 1;
+            const label = row.querySelector("label[for='id_" + name + "']");
+            if (label && setting.label) {
+                label.textContent = setting.label + labelSuffix(label);
+                label.classList.toggle("required", Boolean(setting.required));
+            }
+            const help = document.getElementById("id_" + name + "_helptext");
+            if (help && setting.helpText !== undefined) {
+                help.firstElementChild.textContent = setting.helpText;
+                help.hidden = !setting.helpText;
+            }
+        }
+        const fieldset = document.querySelector("fieldset.type-settings");
+        if (fieldset) {
+            fieldset.hidden = visibleCount === 0;
+        }
+        const typeHelp = document.getElementById("id_type_helptext");
+        if (typeHelp && spec) {
+            typeHelp.firstElementChild.textContent = spec.summary;
+        }
+    }
+
+    document.addEventListener("DOMContentLoaded", function() {
+        const data = document.getElementById("authorization-types");
+        const select = document.getElementById("id_type");
+        if (!data || !select) {
+            return;
+        }
+        const registry = JSON.parse(data.textContent);
+        select.addEventListener("change", function() {
+            applyType(registry, select.value);
+        });
+        applyType(registry, select.value);
+    });
+}
