@@ -1,0 +1,118 @@
+"""Admin for apps: the list, the authorizations section and the export action."""
+
+from django.contrib import admin
+from django.db.models import Count
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html
+
+from apps.models import App
+from authorizations.admin import ConsoleAdminMixin
+from authorizations.models import Authorization
+
+# Export shows how every part of an app is configured, so it needs view access
+# to all of them, not only to apps.
+_EXPORT_PERMISSIONS = (
+    "apps.view_app",
+    "authorizations.view_authorization",
+    "authorizations.view_endpoint",
+    "authorizations.view_header",
+)
+
+
+class AuthorizationSummaryInline(ConsoleAdminMixin, admin.TabularInline):
+    """The app's authorizations, read-only, each linking to its own page."""
+
+    model = Authorization
+    fields = ["authorization_link", "type", "completeness", "endpoint_kinds"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "authorizations"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("endpoints")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="name")
+    def authorization_link(self, obj):
+        url = reverse("admin:authorizations_authorization_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.name)
+
+    @admin.display(description="completeness")
+    def completeness(self, obj):
+        return obj.completeness
+
+    @admin.display(description="endpoints")
+    def endpoint_kinds(self, obj):
+        kinds = [endpoint.get_kind_display() for endpoint in obj.endpoints.all()]
+        return ", ".join(kinds) or "None yet"
+
+
+@admin.register(App)
+class AppAdmin(ConsoleAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "slug", "authorization_count", "completeness_summary"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    actions = ["export_selected_apps"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "description"]}),
+        ("Links", {"fields": ["api_base_url", "logo_url", "docs_url"]}),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(authorization_total=Count("authorizations"))
+            .prefetch_related("authorizations__endpoints")
+        )
+
+    def get_inlines(self, request, obj):
+        # A new app has no authorizations until saved (then it gets API Key).
+        return [AuthorizationSummaryInline] if obj is not None else []
+
+    @admin.display(description="authorizations", ordering="authorization_total")
+    def authorization_count(self, obj):
+        return obj.authorization_total
+
+    @admin.display(description="completeness")
+    def completeness_summary(self, obj):
+        authorizations = list(obj.authorizations.all())
+        if not authorizations:
+            return "No authorizations"
+        complete = sum(
+            1 for authorization in authorizations if authorization.is_complete
+        )
+        if complete == len(authorizations):
+            return "All complete"
+        return f"{complete} of {len(authorizations)} complete"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        if request.user.has_perm("authorizations.add_authorization"):
+            extra_context["create_authorization_url"] = (
+                reverse("admin:authorizations_authorization_add") + f"?app={object_id}"
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def has_export_permission(self, request):
+        return request.user.has_perms(_EXPORT_PERMISSIONS)
+
+    @admin.action(description="Export selected apps", permissions=["export"])
+    def export_selected_apps(self, request, queryset):
+        # Imported here: the config format module depends on every model.
+        from apps.configuration import export_apps_text
+
+        text = export_apps_text(queryset.order_by("slug"), fmt="yaml")
+        response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="apps-export.yaml"'
+        return response
