@@ -266,7 +266,7 @@ class ConnectedAccountAdmin(SecretSafeAdminMixin, ConsoleAdminMixin, admin.Model
     fields = [
         "user_identity",
         "account_id",
-        "authorization",
+        "connected_through",
         "status",
         "masked_credentials",
         "extras",
@@ -290,6 +290,11 @@ class ConnectedAccountAdmin(SecretSafeAdminMixin, ConsoleAdminMixin, admin.Model
     @admin.display(description="type", ordering="authorization__type")
     def type(self, obj):
         return obj.authorization.get_type_display()
+
+    @admin.display(description="authorization")
+    def connected_through(self, obj):
+        # Plain text: account managers may not open authorization pages.
+        return f"{obj.authorization} ({obj.authorization.get_type_display()})"
 
     @admin.display(description="credentials")
     def masked_credentials(self, obj):

@@ -210,7 +210,9 @@ def test_the_form_carries_the_type_registry_for_its_script(admin_client):
 
     assert "admin-console/authorization-form.js" in page
     start = page.index('<script id="authorization-types" type="application/json">')
-    registry = json.loads(page[page.index(">", start) + 1 : page.index("</script>", start)])
+    registry = json.loads(
+        page[page.index(">", start) + 1 : page.index("</script>", start)]
+    )
     assert set(registry["types"]) == {
         "oauth1",
         "oauth2",
