@@ -1,0 +1,488 @@
+"""Apps as configuration files: export them, and import them back.
+
+An export is deterministic, so files can live in version control and be diffed;
+an import makes the database match the files, all or nothing, and is idempotent.
+The format is documented in docs/config-format.md; its syntax and shape are
+checked in apps/config_schema.py, the values by the models' own validation.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.db.models import prefetch_related_objects
+
+from apps.config_schema import (
+    APP_FIELDS,
+    AUTHORIZATION_FIELDS,
+    ENDPOINT_FIELDS,
+    FORMAT_VERSION,
+    FORMATS,
+    HEADER_FIELDS,
+    KEPT_WHEN_ABSENT,
+    AppSpec,
+    AuthorizationSpec,
+    ConfigSyntaxError,
+    EndpointSpec,
+    Location,
+    Problem,
+    dump_document,
+    format_for_filename,
+    parse_text,
+    read_document,
+    sort_problems,
+)
+from apps.models import App
+from authorizations import types
+from authorizations.models import Authorization, Endpoint, Header
+from authorizations.services import authorization_clear_unused_settings
+
+__all__ = [
+    "FORMATS",
+    "AppResult",
+    "ConfigImportError",
+    "ConfigSource",
+    "ImportReport",
+    "Problem",
+    "export_apps_text",
+    "import_apps_config",
+    "read_config_source",
+]
+
+# -- export -----------------------------------------------------------------
+
+
+def _text(value: str) -> str:
+    # Browsers submit textareas with CRLF line ends; JSON templates do not care,
+    # and LF lets YAML show them as readable `|` blocks.
+    return value.replace("\r\n", "\n")
+
+
+def _endpoint_document(endpoint: Endpoint) -> dict[str, Any]:
+    document = {name: _text(getattr(endpoint, name)) for name in ENDPOINT_FIELDS}
+    headers = sorted(endpoint.headers.all(), key=lambda h: (h.position, h.pk))
+    document["headers"] = [
+        {"name": header.name, "value": header.value} for header in headers
+    ]
+    return document
+
+
+def _authorization_document(
+    authorization: Authorization, *, include_secrets: bool
+) -> dict[str, Any]:
+    spec = types.TYPES.get(authorization.type)
+    document: dict[str, Any] = {"name": authorization.name, "type": authorization.type}
+    settings = spec.app_settings if spec else ()
+    for setting in settings:
+        value = getattr(authorization, setting.name)
+        if setting.name in spec.secret_settings and not include_secrets:
+            continue
+        # A credential left out keeps what the importing installation stores,
+        # so only a set one is written; other required settings always show.
+        if value or (setting.required and setting.name not in KEPT_WHEN_ABSENT):
+            document[setting.name] = _text(value) if isinstance(value, str) else value
+    kinds = list(types.ENDPOINT_KINDS)
+    endpoints = sorted(
+        authorization.endpoints.all(),
+        key=lambda e: kinds.index(e.kind) if e.kind in kinds else len(kinds),
+    )
+    document["endpoints"] = {
+        endpoint.kind: _endpoint_document(endpoint) for endpoint in endpoints
+    }
+    return document
+
+
+def _app_document(app: App, *, include_secrets: bool) -> dict[str, Any]:
+    document: dict[str, Any] = {"slug": app.slug, "name": app.name}
+    for name in APP_FIELDS:
+        value = getattr(app, name)
+        if name not in document and value:
+            document[name] = _text(value)
+    # Sorted here rather than by the database, whose collation varies.
+    authorizations = sorted(app.authorizations.all(), key=lambda a: a.name)
+    document["authorizations"] = [
+        _authorization_document(authorization, include_secrets=include_secrets)
+        for authorization in authorizations
+    ]
+    return document
+
+
+def export_apps_text(
+    apps: Iterable[App], *, fmt: str = "yaml", include_secrets: bool = False
+) -> str:
+    """Return the apps, with authorizations, endpoints and headers, as config text.
+
+    Secrets are left out unless `include_secrets`; equal data gives equal bytes.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f'"{fmt}" is not a config format; choose one of: yaml, json.')
+    app_list = sorted(apps, key=lambda app: app.slug)
+    prefetch_related_objects(app_list, "authorizations__endpoints__headers")
+    document = {
+        "version": FORMAT_VERSION,
+        "apps": [
+            _app_document(app, include_secrets=include_secrets) for app in app_list
+        ],
+    }
+    return dump_document(document, fmt=fmt)
+
+
+# -- import: reading --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfigSource:
+    """The text of one config file, or why it could not be read."""
+
+    name: str
+    text: str | None
+    fmt: str = "yaml"
+    read_error: str = ""
+
+
+def read_config_source(path: str | Path) -> ConfigSource:
+    """Read a config file; the extension chooses JSON (`.json`) or YAML."""
+    name = str(path)
+    fmt = format_for_filename(name)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        return ConfigSource(
+            name, None, fmt, f"the file is not UTF-8 text (byte {error.start})."
+        )
+    except OSError as error:
+        return ConfigSource(
+            name, None, fmt, f"the file cannot be read: {error.strerror}."
+        )
+    return ConfigSource(name, text, fmt)
+
+
+# -- import: planning -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppResult:
+    slug: str
+    source: str
+    status: str  # "created", "updated" or "unchanged"
+
+
+@dataclass
+class ImportReport:
+    results: list[AppResult]
+    warnings: list[Problem]
+
+
+class ConfigImportError(Exception):
+    """The files cannot be imported; nothing was written."""
+
+    def __init__(self, problems: list[Problem], *, warnings: Sequence[Problem] = ()):
+        self.problems = problems
+        self.warnings = list(warnings)
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+@dataclass
+class _HeaderPlan:
+    instance: Header
+    changed: bool
+
+
+@dataclass
+class _EndpointPlan:
+    instance: Endpoint
+    changed: bool
+    headers: list[_HeaderPlan]
+    stale_headers: list[Header]
+
+
+@dataclass
+class _AuthorizationPlan:
+    instance: Authorization
+    changed: bool
+    endpoints: list[_EndpointPlan]
+    stale_endpoints: list[Endpoint]
+
+
+@dataclass
+class _AppPlan:
+    spec: AppSpec
+    instance: App
+    created: bool
+    changed: bool
+    authorizations: list[_AuthorizationPlan] = field(default_factory=list)
+    stale_authorizations: list[Authorization] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if self.created:
+            return "created"
+        nested_change = self.stale_authorizations or any(
+            plan.changed
+            or plan.stale_endpoints
+            or any(
+                endpoint.changed
+                or endpoint.stale_headers
+                or any(header.changed for header in endpoint.headers)
+                for endpoint in plan.endpoints
+            )
+            for plan in self.authorizations
+        )
+        return "updated" if self.changed or nested_change else "unchanged"
+
+
+def _snapshot(instance, *, names) -> dict[str, Any]:
+    return {name: getattr(instance, name) for name in names}
+
+
+def _assign(instance, *, values: dict[str, Any], names) -> bool:
+    """Set the values and say whether anything differs from before."""
+    before = _snapshot(instance, names=names)
+    for name, value in values.items():
+        setattr(instance, name, value)
+    return instance._state.adding or _snapshot(instance, names=names) != before
+
+
+def _validate(
+    instance, location: Location, *, exclude: Iterable[str], errors: list[Problem]
+) -> None:
+    """Run the model's own validation and report each message at its path."""
+    try:
+        instance.full_clean(exclude=list(exclude))
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            where = location if name == NON_FIELD_ERRORS else location.key(name)
+            for message in dict.fromkeys(messages):
+                errors.append(Problem(where, message))
+
+
+def _plan_headers(
+    endpoint: Endpoint, *, specs, existing: list[Header], errors: list[Problem]
+) -> tuple[list[_HeaderPlan], list[Header]]:
+    # Headers are ordered, not named uniquely, so they are matched by position.
+    plans = []
+    for number, spec in enumerate(specs):
+        header = existing[number] if number < len(existing) else Header()
+        changed = _assign(
+            header, values=spec.values, names=(*HEADER_FIELDS, "position")
+        )
+        header.endpoint = endpoint
+        _validate(
+            header, spec.location, exclude={"endpoint", *spec.invalid}, errors=errors
+        )
+        plans.append(_HeaderPlan(header, changed))
+    return plans, existing[len(specs) :]
+
+
+def _plan_endpoints(
+    authorization: Authorization,
+    *,
+    specs: list[EndpointSpec],
+    existing: list[Endpoint],
+    errors: list[Problem],
+) -> tuple[list[_EndpointPlan], list[Endpoint]]:
+    by_kind = {endpoint.kind: endpoint for endpoint in existing}
+    plans = []
+    for spec in specs:
+        endpoint = by_kind.pop(spec.kind, None) or Endpoint(kind=spec.kind)
+        changed = _assign(endpoint, values=spec.values, names=ENDPOINT_FIELDS)
+        endpoint.authorization = authorization
+        _validate(
+            endpoint,
+            spec.location,
+            exclude={"authorization", *spec.invalid},
+            errors=errors,
+        )
+        current_headers = [] if endpoint._state.adding else list(endpoint.headers.all())
+        headers, stale_headers = _plan_headers(
+            endpoint, specs=spec.headers, existing=current_headers, errors=errors
+        )
+        plans.append(_EndpointPlan(endpoint, changed, headers, stale_headers))
+    return plans, list(by_kind.values())
+
+
+def _plan_authorizations(
+    app: App,
+    *,
+    spec: AppSpec,
+    existing: list[Authorization],
+    errors: list[Problem],
+) -> tuple[list[_AuthorizationPlan], list[Authorization]]:
+    by_name = {authorization.name: authorization for authorization in existing}
+    plans = []
+    for authorization_spec in spec.authorizations:
+        authorization = by_name.pop(authorization_spec.name, None) or Authorization()
+        plans.append(
+            _plan_authorization(
+                authorization, app=app, spec=authorization_spec, errors=errors
+            )
+        )
+    stale = list(by_name.values())
+    if not spec.lists_every_authorization:
+        return plans, stale
+    for authorization in stale:
+        accounts = authorization.connected_accounts.count()
+        if accounts:
+            errors.append(
+                Problem(
+                    spec.location.key("authorizations"),
+                    f'"{authorization.name}" of app "{app.slug}" is not in the '
+                    f"file, but it cannot be deleted: {accounts} connected "
+                    f"account{'s use' if accounts != 1 else ' uses'} it. List it "
+                    "again, or remove its connected accounts first.",
+                )
+            )
+    return plans, stale
+
+
+def _plan_authorization(
+    authorization: Authorization,
+    *,
+    app: App,
+    spec: AuthorizationSpec,
+    errors: list[Problem],
+) -> _AuthorizationPlan:
+    before = _snapshot(authorization, names=AUTHORIZATION_FIELDS)
+    _assign(authorization, values=spec.values, names=AUTHORIZATION_FIELDS)
+    if spec.spec is not None:
+        # A setting the new type does not use must not linger unseen.
+        authorization_clear_unused_settings(authorization=authorization)
+    changed = authorization._state.adding or before != _snapshot(
+        authorization, names=AUTHORIZATION_FIELDS
+    )
+    authorization.app = app
+    _validate(
+        authorization, spec.location, exclude={"app", *spec.invalid}, errors=errors
+    )
+    current = (
+        []
+        if authorization._state.adding
+        else list(authorization.endpoints.prefetch_related("headers"))
+    )
+    endpoints, stale_endpoints = _plan_endpoints(
+        authorization, specs=spec.endpoints, existing=current, errors=errors
+    )
+    return _AuthorizationPlan(authorization, changed, endpoints, stale_endpoints)
+
+
+def _plan_app(spec: AppSpec, *, errors: list[Problem]) -> _AppPlan:
+    app = App.objects.filter(slug=spec.slug).first() if spec.slug else None
+    created = app is None
+    app = app or App()
+    changed = _assign(app, values=spec.values, names=APP_FIELDS)
+    _validate(app, spec.location, exclude=spec.invalid, errors=errors)
+    existing = [] if created else list(app.authorizations.all())
+    authorizations, stale = _plan_authorizations(
+        app, spec=spec, existing=existing, errors=errors
+    )
+    return _AppPlan(spec, app, created, changed, authorizations, stale)
+
+
+# -- import: writing --------------------------------------------------------
+
+
+def _save_app(plan: _AppPlan) -> None:
+    app = plan.instance
+    if plan.created or plan.changed:
+        app.save()
+    if plan.created:
+        # Saving a new app gave it the default authorization (apps/signals.py);
+        # plan again against it, so the file's list is exactly what remains.
+        errors: list[Problem] = []
+        plan.authorizations, plan.stale_authorizations = _plan_authorizations(
+            app, spec=plan.spec, existing=list(app.authorizations.all()), errors=errors
+        )
+        if errors:
+            raise ConfigImportError(errors)
+    for stale in plan.stale_authorizations:
+        stale.delete()
+    for authorization_plan in plan.authorizations:
+        authorization = authorization_plan.instance
+        authorization.app = app
+        if authorization_plan.changed:
+            authorization.save()
+        for stale in authorization_plan.stale_endpoints:
+            stale.delete()
+        for endpoint_plan in authorization_plan.endpoints:
+            endpoint = endpoint_plan.instance
+            endpoint.authorization = authorization
+            if endpoint_plan.changed:
+                endpoint.save()
+            for stale in endpoint_plan.stale_headers:
+                stale.delete()
+            for header_plan in endpoint_plan.headers:
+                header_plan.instance.endpoint = endpoint
+                if header_plan.changed:
+                    header_plan.instance.save()
+
+
+def _read_sources(
+    sources: Sequence[ConfigSource],
+) -> tuple[list[AppSpec], list[Problem], list[Problem]]:
+    specs: list[AppSpec] = []
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    for index, source in enumerate(sources):
+        root = Location(source.name, index)
+        if source.text is None:
+            errors.append(Problem(root, source.read_error))
+            continue
+        try:
+            data = parse_text(source.text, fmt=source.fmt)
+        except ConfigSyntaxError as error:
+            where = Location(source.name, index, position=error.position)
+            errors.append(Problem(where, error.message))
+            continue
+        result = read_document(data, source=source.name, source_index=index)
+        specs.extend(result.apps)
+        errors.extend(result.errors)
+        warnings.extend(result.warnings)
+    return specs, errors, warnings
+
+
+def _drop_repeated_slugs(
+    specs: list[AppSpec], *, errors: list[Problem]
+) -> list[AppSpec]:
+    first_by_slug: dict[str, Location] = {}
+    unique = []
+    for spec in specs:
+        if not spec.slug:
+            unique.append(spec)
+            continue
+        first = first_by_slug.setdefault(spec.slug, spec.location)
+        if first is spec.location:
+            unique.append(spec)
+            continue
+        errors.append(
+            Problem(
+                spec.location.key("slug"),
+                f'"{spec.slug}" is already at {first.source}: {first.key("slug")}; '
+                "an app can appear only once per import.",
+            )
+        )
+    return unique
+
+
+def import_apps_config(*, sources: Sequence[ConfigSource]) -> ImportReport:
+    """Make the database match the files: create or update each app by slug.
+
+    All files are checked first and written in one transaction, so any error
+    leaves the database as it was; ConfigImportError then lists every problem.
+    """
+    specs, errors, warnings = _read_sources(sources)
+    specs = _drop_repeated_slugs(specs, errors=errors)
+    warnings = sort_problems(warnings)
+    with transaction.atomic():
+        plans = [_plan_app(spec, errors=errors) for spec in specs]
+        if errors:
+            raise ConfigImportError(sort_problems(errors), warnings=warnings)
+        for plan in plans:
+            _save_app(plan)
+    results = [
+        AppResult(plan.instance.slug, plan.spec.location.source, plan.status)
+        for plan in plans
+    ]
+    return ImportReport(results=results, warnings=warnings)
