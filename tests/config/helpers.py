@@ -1,0 +1,40 @@
+"""Helpers shared by the config tests: run commands, snapshot the database."""
+
+import io
+from pathlib import Path
+
+from django.core.management import call_command
+
+from apps.configuration import export_apps_text
+from apps.models import App
+from authorizations.models import Authorization, Endpoint, Header
+
+
+class CommandRun:
+    """What a management command printed."""
+
+    def __init__(self, stdout: str, stderr: str):
+        self.stdout = stdout
+        self.stderr = stderr
+
+
+def run_command(name: str, *args, **options) -> CommandRun:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    call_command(name, *args, stdout=stdout, stderr=stderr, **options)
+    return CommandRun(stdout.getvalue(), stderr.getvalue())
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def database_state() -> tuple:
+    """Everything an import could change: the full export and every timestamp."""
+    return (
+        export_apps_text(App.objects.all(), include_secrets=True),
+        list(App.objects.order_by("pk").values_list("pk", "updated_at")),
+        list(Authorization.objects.order_by("pk").values_list("pk", "updated_at")),
+        list(Endpoint.objects.order_by("pk").values_list("pk", "updated_at")),
+        list(Header.objects.order_by("pk").values_list("pk", "name", "position")),
+    )
