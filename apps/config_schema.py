@@ -302,6 +302,7 @@ def _empty_if_null(value: Any, empty: list | dict) -> Any:
 
 
 def _with_article(label: str) -> str:
+    # Right for the type labels; endpoint kinds carry their own article.
     return f"{'an' if label[:1].upper() in 'AEIOU' else 'a'} {label}"
 
 
@@ -532,12 +533,12 @@ class _DocumentReader:
         if spec is not None:
             for kind in spec.required_endpoints:
                 if kind not in endpoints:
-                    label = types.ENDPOINT_KINDS[kind].label
+                    needed = types.ENDPOINT_KINDS[kind]
                     self.warn(
                         endpoints_location,
                         f"{_with_article(spec.label)} authorization needs "
-                        f"{_with_article(label)}; imported without one, so it stays "
-                        "incomplete.",
+                        f"{needed.article} {needed.label} to work; until it has "
+                        "one, the admin shows it as incomplete.",
                     )
         return authorization
 
@@ -575,11 +576,11 @@ class _DocumentReader:
         spec: types.AuthorizationType | None,
     ) -> EndpointSpec | None:
         if spec is not None and kind not in spec.endpoint_kinds:
-            label = types.ENDPOINT_KINDS[kind].label
+            unused = types.ENDPOINT_KINDS[kind]
             self.error(
                 location,
                 f"{_with_article(spec.label)} authorization does not use "
-                f"{_with_article(label)}; remove it or change the type.",
+                f"{unused.article} {unused.label}; remove it or change the type.",
             )
             return None
         if not self.expect(

@@ -388,8 +388,8 @@ def test_a_missing_required_endpoint_is_a_warning_not_an_error(in_tmp):
     assert "acme: created" in result.stdout
     assert result.stderr.splitlines() == [
         "Warning: wip.yaml: apps[0].authorizations[0].endpoints: an OAuth2.0 "
-        "authorization needs an Access Token Endpoint; imported without one, so it "
-        "stays incomplete."
+        "authorization needs an Access Token Endpoint to work; until it has one, the "
+        "admin shows it as incomplete."
     ]
 
 
@@ -408,4 +408,16 @@ def test_an_unreadable_authorization_entry_does_not_count_as_left_out(in_tmp):
     assert problems == [
         "bad.yaml: apps[0].authorizations[0]: expected an authorization (a mapping "
         "with name, type, …), found text."
+    ]
+
+
+def test_a_missing_user_info_endpoint_is_named_in_good_english(in_tmp):
+    write(in_tmp / "wip.yaml", ACME + "      - name: Main\n        type: api_key\n")
+
+    result = run_command("import_apps", "wip.yaml")
+
+    assert result.stderr.splitlines() == [
+        "Warning: wip.yaml: apps[0].authorizations[0].endpoints: an API Key "
+        "authorization needs a User Information Endpoint to work; until it has one, "
+        "the admin shows it as incomplete."
     ]
