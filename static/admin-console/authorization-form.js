@@ -11,6 +11,21 @@
         return label.classList.contains("vCheckboxLabel") ? "" : ":";
     }
 
+    // The server renders a help line only when the initial type has one, so
+    // the line is made here when another type brings its own.
+    function helpFor(row, name) {
+        const id = "id_" + name + "_helptext";
+        let help = document.getElementById(id);
+        if (!help && row.firstElementChild) {
+            help = document.createElement("div");
+            help.className = "help";
+            help.id = id;
+            help.appendChild(document.createElement("div"));
+            row.firstElementChild.appendChild(help);
+        }
+        return help;
+    }
+
     function applyType(registry, typeKey) {
         const spec = registry.types[typeKey];
         let visibleCount = 0;
@@ -31,7 +46,7 @@
                 label.textContent = setting.label + labelSuffix(label);
                 label.classList.toggle("required", Boolean(setting.required));
             }
-            const help = document.getElementById("id_" + name + "_helptext");
+            const help = helpFor(row, name);
             if (help && setting.helpText !== undefined) {
                 help.firstElementChild.textContent = setting.helpText;
                 help.hidden = !setting.helpText;

@@ -331,3 +331,39 @@ def test_type_change_is_refused_while_endpoints_do_not_fit(admin_client):
     authorization.refresh_from_db()
     assert authorization.type == "oauth2"
     assert authorization.client_secret == "client-secret-value-abcd"
+
+
+def test_unknown_type_on_the_change_page_changes_nothing(admin_client):
+    authorization = OAuth2AuthorizationFactory()
+
+    response = submit(
+        admin_client,
+        change_url(authorization),
+        FORM,
+        {"type": "saml", "name": "Changed", "client_secret": "new-secret-2222"},
+    )
+
+    assert field_errors(response, "type") == ['"saml" is not an authorization type.']
+    authorization.refresh_from_db()
+    assert authorization.type == "oauth2"
+    assert authorization.name != "Changed"
+    assert authorization.client_secret == "client-secret-value-abcd"
+
+
+def test_switching_to_oauth2_adds_the_standard_token_endpoint(admin_client):
+    authorization = AuthorizationFactory(type="basic_url")
+    EndpointFactory(authorization=authorization, kind="user_info")
+
+    submit(
+        admin_client,
+        change_url(authorization),
+        FORM,
+        {"type": "oauth2", "client_id": "switched"},
+    )
+
+    authorization.refresh_from_db()
+    assert authorization.type == "oauth2"
+    assert sorted(authorization.endpoints.values_list("kind", flat=True)) == [
+        "access_token",
+        "user_info",
+    ]

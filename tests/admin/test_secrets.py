@@ -237,3 +237,13 @@ def test_typing_and_clearing_at_once_is_refused(admin_client, world):
     ]
     authorization.refresh_from_db()
     assert authorization.client_secret == CLIENT_SECRET
+
+
+def test_error_reports_hide_the_posted_secret(admin_client, world):
+    # Django's error reports and logs leave out parameters marked sensitive.
+    _, authorization, _, _ = world
+    url = reverse("admin:authorizations_authorization_change", args=[authorization.pk])
+
+    response = submit(admin_client, url, "authorization_form", {"name": "Renamed"})
+
+    assert response.wsgi_request.sensitive_post_parameters == ("client_secret",)
