@@ -362,8 +362,10 @@ class PreviewPanel {
   }
 
   abort() {
-    if (this.controller) this.controller.abort();
+    if (!this.controller) return;
+    this.controller.abort();
     this.controller = null;
+    this.lastPayload = null; // its answer will never be shown, so nothing is up to date
   }
 
   // ---- Showing the result ----
@@ -438,17 +440,23 @@ class PreviewPanel {
       return row == null ? null : this.doc.getElementById(`id_${this.headersPrefix}-${row}-${header[2] || "value"}`);
     }
     const sample = /^(?:samples\.)?(requestBody|query|response)$/.exec(name);
-    if (sample && !EDITOR_MODES[name]) return this.sampleInput(sample[1]);
+    if (sample) return this.sampleInput(sample[1]);
     return name ? this.doc.getElementById(`id_${name}`) : null;
   }
 
   fieldLabel(element, field) {
-    if (element && element.id) {
-      const label = this.doc.querySelector(`label[for="${CSS.escape(element.id)}"]`);
-      const text = label ? label.textContent.replace(/:\s*$/, "").trim() : "";
-      if (text) return /^id_.*-(name|value)$/.test(element.id) ? `Header ${text.toLowerCase()}` : text;
+    if (!element || !element.id) return String(field);
+    // Inline cells have no label of their own: name the header by what it is called.
+    const header = new RegExp(`^id_${this.headersPrefix}-(\\d+)-(name|value)$`).exec(element.id);
+    if (header) {
+      const nameInput = this.doc.getElementById(`id_${this.headersPrefix}-${header[1]}-name`);
+      const name = nameInput ? nameInput.value.trim() : "";
+      return `Header${name ? ` ${name}` : ""}${header[2] === "name" ? " (name)" : ""}`;
     }
-    return String(field);
+    if (this.panel.contains(element)) return String(field);
+    const label = this.doc.querySelector(`label[for="${CSS.escape(element.id)}"]`);
+    const text = label ? label.textContent.replace(/:\s*$/, "").trim() : "";
+    return text || String(field);
   }
 
   renderProblems(list, problems) {

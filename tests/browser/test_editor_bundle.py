@@ -259,6 +259,7 @@ def test_preview_panel_sends_the_form_and_shows_the_answer_as_text(panel_page):
     # The warning about the second header sent lands on the Authorization row.
     warning = page.locator("#preview-warnings li")
     assert warning.get_attribute("data-field") == "headers.1.value"
+    assert warning.inner_text().startswith("Header Authorization: did you mean")
     assert "preview-field-problem" in page.get_attribute("#id_headers-2-value", "class")
 
     # Nothing from the answer ran or became markup.
