@@ -1,0 +1,75 @@
+"""Twig 3.5's filters, tests and functions, as name → callable tables.
+
+Filters that Twig compiles with ``pre_escape='html'`` (nl2br, spaceless) carry
+``twig_pre_escape = "html"``; filters whose output Twig treats as safe carry
+``twig_is_safe`` (a list of strategies, or a callable taking the arguments).
+"""
+
+from __future__ import annotations
+
+from . import arrays, dates, encoding, numbers, strings
+from .functions import FUNCTIONS
+from .sprintf import sprintf
+from .tests import TESTS
+
+
+def _mark(function, *, is_safe=None, pre_escape=None):
+    if is_safe is not None:
+        function.twig_is_safe = is_safe
+    if pre_escape is not None:
+        function.twig_pre_escape = pre_escape
+    return function
+
+
+def _escape_is_safe(*args):
+    """Mirror twig_escape_filter_is_safe: the strategy, when it is a constant."""
+    return [args[0]] if args else ["html"]
+
+
+FILTERS = {
+    # formatting
+    "date": dates.date_filter,
+    "date_modify": dates.date_modify_filter,
+    "format": sprintf,
+    "replace": strings.replace,
+    "number_format": numbers.number_format,
+    "abs": numbers.abs_,
+    "round": numbers.round_,
+    # encoding
+    "url_encode": encoding.url_encode,
+    "json_encode": encoding.json_encode,
+    "convert_encoding": encoding.convert_encoding,
+    # strings
+    "title": strings.title,
+    "capitalize": strings.capitalize,
+    "upper": strings.upper,
+    "lower": strings.lower,
+    "striptags": strings.striptags,
+    "trim": strings.trim,
+    "nl2br": _mark(strings.nl2br, is_safe=["html"], pre_escape="html"),
+    "spaceless": _mark(strings.spaceless, is_safe=["html"], pre_escape="html"),
+    # arrays
+    "join": arrays.join,
+    "split": strings.split,
+    "sort": arrays.sort,
+    "merge": arrays.merge,
+    "batch": arrays.batch,
+    "column": arrays.column,
+    "filter": arrays.filter_,
+    "map": arrays.map_,
+    "reduce": arrays.reduce_,
+    # strings or arrays
+    "reverse": arrays.reverse,
+    "length": arrays.length,
+    "slice": arrays.slice_,
+    "first": arrays.first,
+    "last": arrays.last,
+    # other
+    "default": arrays.default,
+    "keys": arrays.keys,
+    "raw": _mark(encoding.raw, is_safe=["all"]),
+    "escape": _mark(encoding.escape, is_safe=_escape_is_safe),
+    "e": encoding.escape,
+}
+
+__all__ = ["FILTERS", "FUNCTIONS", "TESTS"]
