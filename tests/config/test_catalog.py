@@ -165,4 +165,5 @@ def test_credentials_set_in_the_admin_survive_the_next_make_run():
     assert "basecamp: unchanged" in result.stdout
     authorization.refresh_from_db()
     assert authorization.client_id == "my-client-id"
-    assert authorization.client_secret == "test-only-secret-value"
+    kept_secret = authorization.client_secret == "test-only-secret-value"
+    assert kept_secret, "the stored client secret was overwritten"

@@ -18,7 +18,8 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# A fake credential for tests only; assertions compare it, never print it.
+# A fake credential for tests only. Comparisons are made into plain booleans
+# first, so a failing assertion does not print it.
 SECRET = OAuth2AuthorizationFactory.client_secret
 
 
@@ -137,11 +138,13 @@ def test_secrets_are_left_out_unless_asked_for():
     without = run_command("export_apps", "acme")
     with_secrets = run_command("export_apps", "acme", "--include-secrets")
 
-    assert SECRET not in without.stdout
+    leaked = SECRET in without.stdout
+    assert not leaked, "the export without --include-secrets holds the secret"
     assert "client_secret" not in without.stdout
     authorizations = yaml.safe_load(with_secrets.stdout)["apps"][0]["authorizations"]
     oauth = next(a for a in authorizations if a["type"] == "oauth2")
-    assert oauth["client_secret"] == SECRET
+    exported = oauth["client_secret"] == SECRET
+    assert exported, "the export with --include-secrets lacks the stored secret"
     assert "client secrets in plain text" in with_secrets.stderr
 
 

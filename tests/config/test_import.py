@@ -17,7 +17,8 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# Fake credentials for tests only; assertions compare them, never print them.
+# Fake credentials for tests only. Comparisons are made into plain booleans
+# first, so a failing assertion does not print them.
 STORED_SECRET = "stored-secret-for-tests-0001"
 FILE_SECRET = "file-secret-for-tests-0002"
 
@@ -100,7 +101,9 @@ def test_export_delete_import_export_gives_identical_files(
     run_command("import_apps", str(first))
     run_command("export_apps", *flags, str(second), *secret_flag)
 
-    assert second.read_bytes() == first.read_bytes()
+    # A boolean, so a failure does not print the secrets; diff the files instead.
+    identical = second.read_bytes() == first.read_bytes()
+    assert identical, f"the second export differs: diff {first} {second}"
     assert not Authorization.objects.filter(app__slug="wiki", name="API Key").exists()
 
 
@@ -192,7 +195,8 @@ def test_an_absent_client_secret_keeps_the_stored_one(tmp_path):
 
     assert "acme: unchanged" in result.stdout
     authorization.refresh_from_db()
-    assert authorization.client_secret == STORED_SECRET
+    kept = authorization.client_secret == STORED_SECRET
+    assert kept, "the stored client secret was not kept"
 
 
 def test_a_client_secret_in_the_file_replaces_the_stored_one(tmp_path):
@@ -208,7 +212,8 @@ def test_a_client_secret_in_the_file_replaces_the_stored_one(tmp_path):
 
     assert "acme: updated" in result.stdout
     authorization.refresh_from_db()
-    assert authorization.client_secret == FILE_SECRET
+    replaced = authorization.client_secret == FILE_SECRET
+    assert replaced, "the file's client secret was not stored"
 
 
 def test_an_absent_client_id_keeps_the_stored_one_and_an_empty_one_clears_it(
