@@ -1,0 +1,388 @@
+"""The one Twig environment: a jinja2 sandboxed environment with a Twig front end.
+
+Twig source is tokenized and parsed by ``syntax`` (a port of Twig 3.5's lexer
+and expression parser), compiled to Python by ``syntax.codegen`` (a jinja2
+``CodeGenerator`` subclass) and loaded as a jinja2 ``Template``.  Each distinct
+source is compiled once (an LRU cache keyed by the source).
+
+Hooks for the layers built on top of the engine:
+
+* printing — every ``{{ }}`` calls ``make_printer(template)``'s result with the
+  value and the index of its print site; by default that is ``twig_print(value,
+  site)``, which prints as Twig does (``php.to_str``).  ``template.print_sites``
+  lists the sites (line, column, autoescape strategy) so an escaping layer can
+  give each one a context; override ``twig_print`` or ``make_printer``.
+* limits — the generated code calls ``render_state.tick()`` at every loop
+  iteration and macro call; pass ``tick=`` to ``TwigTemplate.render`` (or
+  override ``make_tick``) and raise from it to stop a render.
+* timezone — ``environment.timezone`` (also ``environment.globals
+  ["_twig_timezone"]``) is the zone of the render in progress
+  (``render(..., timezone=)``), for the date filters and functions.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextvars
+import threading
+from collections.abc import Mapping
+
+from jinja2 import Template
+from jinja2.runtime import Context
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
+
+from . import php
+from .errors import TemplateError, TemplateRuntimeError, TemplateSyntaxError
+from .syntax import runtime
+from .syntax.codegen import TEMPLATE_FILENAME, TwigCodeGenerator
+from .syntax.parser import BUILTIN_TESTS, parse
+
+CACHE_SIZE = 512
+DEFAULT_TIMEZONE = "UTC"
+
+_timezone: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "twig_timezone", default=DEFAULT_TIMEZONE
+)
+
+
+def _library_tables() -> tuple[dict, dict, dict]:
+    """Return the library's FILTERS, FUNCTIONS and TESTS (empty until it exists)."""
+    try:
+        from . import library
+    except ImportError:
+        return {}, {}, {}
+    return (
+        dict(getattr(library, "FILTERS", {})),
+        dict(getattr(library, "FUNCTIONS", {})),
+        dict(getattr(library, "TESTS", {})),
+    )
+
+
+def _print(value, site) -> str:
+    cls = value.__class__
+    if cls is str:
+        return value
+    return php.to_str(value)
+
+
+class RenderState:
+    """What one render hands to the compiled code: its hooks and settings."""
+
+    __slots__ = ("environment", "template", "print_", "tick", "strict")
+
+    def __init__(self, environment, template, *, print_, tick, strict):
+        self.environment = environment
+        self.template = template
+        self.print_ = print_
+        self.tick = tick
+        self.strict = strict
+
+    def jinja_context(self, context: dict) -> Context:
+        """Wrap the Twig context for a callable marked ``pass_context``."""
+        return Context(self.environment, context, "template", {})
+
+    @property
+    def eval_context(self):
+        from jinja2.nodes import EvalContext
+
+        return EvalContext(self.environment, "template")
+
+
+class TwigTemplate(Template):
+    """A compiled Twig template; render it with ``render(context)``."""
+
+    source: str
+    strict: bool
+    print_sites: tuple
+    line_map: dict
+
+    def render(self, context: Mapping | None = None, *, tick=None, timezone=None):
+        """Render with a plain-data context; raise ``TemplateError`` on failure."""
+        environment = self.environment
+        data = plain_context(context or {})
+        state = RenderState(
+            environment,
+            self,
+            print_=environment.make_printer(self),
+            tick=tick or environment.make_tick(),
+            strict=self.strict,
+        )
+        token = _timezone.set(timezone or _timezone.get())
+        try:
+            return "".join(self.root_render_func(data, state))
+        except Exception as error:  # every failure becomes a TemplateError
+            raise self.translate_error(error) from error
+        finally:
+            _timezone.reset(token)
+
+    def translate_error(self, error: BaseException) -> TemplateError:
+        line, column = self.position_of(error.__traceback__)
+        if isinstance(error, TemplateError):
+            if error.line is None:
+                error.line, error.column = line, column
+            return error
+        if isinstance(error, php.TwigRuntimeError):
+            message = str(error)
+        elif isinstance(error, php.PhpError):
+            message = f"{error.php_class}: {error}"
+        elif isinstance(error, RecursionError):
+            message = "The template nests or recurses too deeply."
+        elif isinstance(error, MemoryError):
+            message = "The template ran out of memory."
+        else:
+            message = f"{type(error).__name__}: {error}"
+        return TemplateRuntimeError(message, line=line, column=column)
+
+    def position_of(self, tb) -> tuple[int | None, int | None]:
+        """Map the innermost frame of the compiled template to (line, column)."""
+        found = None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == TEMPLATE_FILENAME:
+                found = tb.tb_lineno
+            tb = tb.tb_next
+        if found is None:
+            return None, None
+        best = None
+        for code_line in self.line_map:
+            if code_line <= found and (best is None or code_line > best):
+                best = code_line
+        return self.line_map[best] if best is not None else (None, None)
+
+
+class TwigEnvironment(ImmutableSandboxedEnvironment):
+    """Render Twig 3.5 templates (autoescape off, strict_variables off)."""
+
+    code_generator_class = TwigCodeGenerator
+    template_class = TwigTemplate
+
+    def __init__(self, *, cache_size: int = CACHE_SIZE):
+        super().__init__(
+            autoescape=False,
+            trim_blocks=True,
+            keep_trailing_newline=True,
+            cache_size=0,
+        )
+        filters, functions, tests = _library_tables()
+        self.filters = {**_fallback_filters(), **filters}
+        self.twig_functions = {**_fallback_functions(), **functions}
+        self.tests = dict(tests)
+        self.globals = _RenderGlobals()
+        self._cache: collections.OrderedDict = collections.OrderedDict()
+        self._cache_size = cache_size
+        self._cache_lock = threading.Lock()
+
+    # --- names ---------------------------------------------------------------
+
+    @property
+    def timezone(self) -> str:
+        """The timezone of the render in progress (Twig's default: UTC)."""
+        return _timezone.get()
+
+    def known_names(self) -> tuple[set, set, set]:
+        """Return the filter, function and test names templates may use."""
+        return (
+            set(self.filters),
+            set(self.twig_functions) | {"attribute"},
+            set(self.tests) | BUILTIN_TESTS,
+        )
+
+    def twig_lookup(self, kind: str, name: str):
+        table = {
+            "filter": self.filters,
+            "function": self.twig_functions,
+            "test": self.tests,
+        }[kind]
+        return table.get(name)
+
+    def twig_callable(self, kind: str, name: str):
+        """Return the callable a compiled template binds for a name."""
+        found = self.twig_lookup(kind, name)
+        if found is None:
+            return _missing(kind, name)
+        return found
+
+    # --- hooks ---------------------------------------------------------------
+
+    def twig_print(self, value, site) -> str:
+        """Turn a printed value into text (``site`` is a ``PrintSite``)."""
+        return _print(value, site)
+
+    def make_printer(self, template: TwigTemplate):
+        """Return the ``(value, site_index) -> str`` the compiled code prints with."""
+        if type(self).twig_print is TwigEnvironment.twig_print:
+            return _print
+        sites = template.print_sites
+        twig_print = self.twig_print
+        return lambda value, index: twig_print(value, sites[index])
+
+    def make_tick(self):
+        """Return the callable run at each loop iteration and macro call."""
+        return runtime.tick
+
+    # --- compiling -----------------------------------------------------------
+
+    def compile_twig(self, source: str, *, strict: bool = False) -> TwigTemplate:
+        """Compile Twig source (cached by source text and strictness)."""
+        key = (source, strict)
+        with self._cache_lock:
+            template = self._cache.get(key)
+            if template is not None:
+                self._cache.move_to_end(key)
+                return template
+        template = self._compile_uncached(source, strict)
+        with self._cache_lock:
+            self._cache[key] = template
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return template
+
+    def _compile_uncached(self, source: str, strict: bool) -> TwigTemplate:
+        if not isinstance(source, str):
+            raise TemplateSyntaxError("A template must be text.")
+        filters, functions, tests = self.known_names()
+        generator = self.code_generator_class(self, strict=strict)
+        try:
+            module = parse(source, filters=filters, functions=functions, tests=tests)
+            code = generator.generate_module(module)
+            compiled = compile(code, TEMPLATE_FILENAME, "exec")
+        except TemplateError:
+            raise
+        except RecursionError:
+            raise TemplateSyntaxError("The template nests too deeply.") from None
+        except (SyntaxError, MemoryError, ValueError) as error:
+            raise TemplateSyntaxError(
+                f"The template could not be compiled: {error}"
+            ) from None
+        template = self.template_class.from_code(self, compiled, {}, None)
+        template.source = source
+        template.strict = strict
+        template.print_sites = tuple(generator.print_sites)
+        template.line_map = generator.line_map
+        template.python_source = code
+        return template
+
+
+class _RenderGlobals(dict):
+    """Globals whose ``_twig_timezone`` is the timezone of the current render.
+
+    The library's date callables (``pass_environment``) read it there.
+    """
+
+    def __getitem__(self, key):
+        if key == "_twig_timezone":
+            return _timezone.get()
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        if key == "_twig_timezone":
+            return _timezone.get()
+        return super().get(key, default)
+
+    def __contains__(self, key) -> bool:
+        return key == "_twig_timezone" or super().__contains__(key)
+
+
+def _missing(kind: str, name: str):
+    def missing(*args, **kwargs):
+        raise TemplateRuntimeError(f'Unknown "{name}" {kind}.')
+
+    return missing
+
+
+# --- context -------------------------------------------------------------------
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def plain_context(context: Mapping) -> dict:
+    """Copy the render context, refusing anything that is not plain data.
+
+    Numeric-string keys become ints, as PHP does for array keys ("1" → 1).
+    """
+    if not isinstance(context, Mapping):
+        raise TemplateError("The template context must be a mapping of names.")
+    result = {}
+    for key, value in context.items():
+        if not isinstance(key, str):
+            raise TemplateError("Template variable names must be text.")
+        result[key] = _plain(value, key, 0)
+    return result
+
+
+def _plain(value, path: str, depth: int):
+    if isinstance(value, _SCALARS):
+        if isinstance(value, float) and value != value:  # NaN is allowed by PHP
+            return value
+        return value
+    if depth > 200:
+        raise TemplateError(f"The template data nests too deeply at {path}.")
+    if isinstance(value, list | tuple):
+        return [_plain(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
+    if isinstance(value, Mapping):
+        items = {}
+        for key, item in value.items():
+            if not isinstance(key, str | int) or isinstance(key, bool):
+                raise TemplateError(
+                    f"The template data has a key of type "
+                    f"{type(key).__name__} at {path}."
+                )
+            items[php.normalize_key(key)] = _plain(item, f"{path}.{key}", depth + 1)
+        return items
+    raise TemplateError(
+        f"The template data holds a {type(value).__name__} at {path}; only text, "
+        "numbers, booleans, null, lists and mappings are allowed."
+    )
+
+
+# --- private fallbacks until the library provides these -------------------------
+
+
+def _fallback_filters() -> dict:
+    def escape(value, strategy="html", charset=None, autoescape=False):
+        if isinstance(value, Markup) and autoescape:
+            return value
+        text = php.to_str(value)
+        return (
+            text.replace("&", "&amp;")
+            .replace("<", "&lt;")
+            .replace(">", "&gt;")
+            .replace('"', "&quot;")
+            .replace("'", "&#039;")
+        )
+
+    return {"raw": lambda value: value, "escape": escape, "e": escape}
+
+
+def _fallback_functions() -> dict:
+    def range_(low, high, step=1):
+        low, high = php.to_number(low), php.to_number(high)
+        step = abs(step) or 1
+        if low <= high:
+            return list(range(low, high + 1, step))
+        return list(range(low, high - 1, -step))
+
+    return {"range": range_}
+
+
+_environment: TwigEnvironment | None = None
+_environment_lock = threading.Lock()
+
+
+def get_environment() -> TwigEnvironment:
+    """Return the process-wide environment, created on first use."""
+    global _environment
+    if _environment is None:
+        with _environment_lock:
+            if _environment is None:
+                _environment = TwigEnvironment()
+    return _environment
+
+
+__all__ = [
+    "RenderState",
+    "TwigEnvironment",
+    "TwigTemplate",
+    "get_environment",
+    "plain_context",
+]

@@ -1,0 +1,42 @@
+"""The errors of the templating package: one base, a message a user can act on."""
+
+from __future__ import annotations
+
+
+class TemplateError(Exception):
+    """A template failed to compile or render.
+
+    ``message`` is a plain sentence; ``line`` and ``column`` point into the
+    template source (1-based) when they are known.
+    """
+
+    def __init__(self, message: str, *, line: int | None = None, column=None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return self.message
+        where = f"line {self.line}"
+        if self.column is not None:
+            where += f", column {self.column}"
+        return f"{self.message} ({where})"
+
+    def twig_message(self, template_name: str = "template") -> str:
+        """Word the error as Twig does: 'Message in "template" at line N.'."""
+        text = self.message
+        if self.line is None:
+            return text
+        if text.endswith("."):
+            text = text[:-1]
+        return f'{text} in "{template_name}" at line {self.line}.'
+
+
+class TemplateSyntaxError(TemplateError):
+    """The template source is not valid Twig (raised when compiling)."""
+
+
+class TemplateRuntimeError(TemplateError):
+    """The template compiled but failed while rendering."""

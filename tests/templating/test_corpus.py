@@ -1,0 +1,31 @@
+"""Every corpus case renders byte for byte as real Twig rendered it.
+
+The expected files are written only by ``regenerate_golden.py``.  When Twig
+raised, the engine must raise a ``TemplateError`` (the wording may differ).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from authorizations.templating import TemplateError, compile_template
+
+from .corpus_cases import areas, load_cases, load_expected
+
+
+def _params():
+    for area in areas():
+        expected = load_expected(area)
+        for case in load_cases(area):
+            yield pytest.param(area, case, expected.get(case["id"]), id=case["id"])
+
+
+@pytest.mark.parametrize(("area", "case", "expected"), list(_params()))
+def test_case_agrees_with_twig(area, case, expected):
+    assert expected is not None, f"no golden result: run regenerate_golden.py ({area})"
+    if "error" in expected:
+        with pytest.raises(TemplateError):
+            compile_template(case["template"]).render(case["data"])
+        return
+    output = compile_template(case["template"]).render(case["data"])
+    assert output == expected["output"]
