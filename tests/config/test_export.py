@@ -174,3 +174,12 @@ def test_output_writes_the_same_text_to_a_file(tmp_path):
     run_command("export_apps", "--output", str(target))
 
     assert target.read_text(encoding="utf-8") == printed.stdout
+
+
+def test_an_output_file_that_cannot_be_written_is_a_clear_error(tmp_path):
+    target = tmp_path / "missing-folder" / "apps.yaml"
+
+    with pytest.raises(CommandError) as error:
+        run_command("export_apps", "--output", str(target))
+
+    assert str(error.value) == f"Cannot write {target}: No such file or directory."

@@ -55,7 +55,12 @@ class Command(BaseCommand):
                 "version control and chat."
             )
         if output:
-            Path(output).write_text(text, encoding="utf-8", newline="\n")
+            try:
+                Path(output).write_text(text, encoding="utf-8", newline="\n")
+            except OSError as error:
+                raise CommandError(
+                    f"Cannot write {output}: {error.strerror}."
+                ) from None
             if options["verbosity"] > 0:
                 self.stderr.write(f"Wrote {len(apps)} app(s) to {output}.")
         else:
