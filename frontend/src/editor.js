@@ -26,7 +26,10 @@ import { tagHighlighter, tags } from "@lezer/highlight";
 
 import { MODES, filterTag, twigLanguage } from "./twig-language.js";
 
-const editors = new WeakMap();
+// The editor is kept on its textarea rather than in a module-level map, so that a
+// page which loads the bundle twice (the fragment and a form's Media) still
+// attaches one editor per textarea.
+const EDITOR_KEY = "__consoleEditor";
 
 // Stable class names (not generated ones) so the colours live in one stylesheet
 // with the admin's light and dark themes, and tests can find the tokens.
@@ -366,7 +369,7 @@ class ConsoleEditorInstance {
     this.textarea.required = this.wasRequired;
     this.view.destroy();
     this.view.dom.remove();
-    editors.delete(this.textarea);
+    delete this.textarea[EDITOR_KEY];
   }
 }
 
@@ -384,7 +387,7 @@ export function attach(textarea, options = {}) {
   if (!textarea || textarea.tagName !== "TEXTAREA") {
     throw new TypeError("ConsoleEditor.attach needs a <textarea> element.");
   }
-  const existing = editors.get(textarea);
+  const existing = textarea[EDITOR_KEY];
   if (existing) return existing;
   const mode = options.mode || textarea.dataset.consoleEditor || "twig-json";
   if (!MODES.includes(mode)) {
@@ -392,13 +395,13 @@ export function attach(textarea, options = {}) {
   }
   installPalette(textarea.ownerDocument);
   const editor = new ConsoleEditorInstance(textarea, mode);
-  editors.set(textarea, editor);
+  textarea[EDITOR_KEY] = editor;
   return editor;
 }
 
 /** Return the editor attached to a textarea, or null. */
 export function get(textarea) {
-  return editors.get(textarea) || null;
+  return (textarea && textarea[EDITOR_KEY]) || null;
 }
 
 /** Attach an editor to every textarea[data-console-editor] under root. */

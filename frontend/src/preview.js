@@ -15,7 +15,8 @@ const SAMPLE_NAMES = ["requestBody", "query", "response"];
 const FIELDS = ["method", "url", "request_template", "response_template", "body_format"];
 const EDITOR_MODES = { url: "twig-url", request_template: "twig-json", response_template: "twig-json" };
 
-const panels = new WeakMap();
+// Kept on the element, so loading the script twice still starts one panel.
+const PANEL_KEY = "__consolePreview";
 
 function setText(element, text) {
   element.textContent = text == null ? "" : String(text);
@@ -590,13 +591,13 @@ class PreviewPanel {
 /** Start the panel on an element (idempotent) and return its controller. */
 export function init(panel) {
   if (!panel) throw new TypeError("ConsolePreview.init needs the #preview-panel element.");
-  if (!panels.has(panel)) panels.set(panel, new PreviewPanel(panel));
-  return panels.get(panel);
+  if (!panel[PANEL_KEY]) panel[PANEL_KEY] = new PreviewPanel(panel);
+  return panel[PANEL_KEY];
 }
 
 /** Return the controller of a panel started before, or null. */
 export function get(panel) {
-  return panels.get(panel) || null;
+  return (panel && panel[PANEL_KEY]) || null;
 }
 
 function initAll() {

@@ -53,13 +53,18 @@ def test_attach_replaces_the_textarea_and_keeps_it_in_sync(page):
 
     page.click(".cm-content")
     page.keyboard.press("Control+End")
-    page.keyboard.type('\n{{ query.api_key|upper }}')
+    page.keyboard.type("\n{{ query.api_key|upper }}")
 
     value = page.input_value("#id_response_template")
-    assert value == '{"user_identity": "{{ response.name }}"}\n{{ query.api_key|upper }}'
+    assert (
+        value == '{"user_identity": "{{ response.name }}"}\n{{ query.api_key|upper }}'
+    )
     assert page.evaluate("window.inputEvents") > 0
     # The hidden field may not block a submit; Django validates it instead.
-    assert page.evaluate("document.getElementById('id_response_template').required") is False
+    assert (
+        page.evaluate("document.getElementById('id_response_template').required")
+        is False
+    )
 
     assert page.locator(".tok-filter", has_text="upper").count() == 1
     assert page.locator(".tok-delimiter").count() >= 4
@@ -69,6 +74,19 @@ def test_attach_replaces_the_textarea_and_keeps_it_in_sync(page):
     assert page.input_value("#id_response_template") == (
         '{"user_identity": "{{ response.name }}"}'
     )
+
+
+def test_marked_textareas_get_an_editor_once_even_if_loaded_twice(page):
+    page.set_content(
+        '<textarea id="a" data-console-editor="twig-url">https://x/{{ q }}</textarea>'
+        '<textarea id="b">left alone</textarea>'
+    )
+    page.add_script_tag(path=str(EDITOR_BUNDLE))
+    page.add_script_tag(path=str(EDITOR_BUNDLE))
+    page.evaluate("ConsoleEditor.attach(document.getElementById('a'))")
+    assert page.locator(".cm-editor").count() == 1
+    assert page.locator(".cm-editor.console-editor-twig-url").is_visible()
+    assert page.locator("#b").is_visible()
 
 
 def test_set_diagnostics_marks_the_line_with_its_message(page):
@@ -118,17 +136,21 @@ SAMPLES = {
 CHANGE_FORM = """<!doctype html><html><head><meta charset="utf-8"></head><body>
 <form id="endpoint_form" method="post">
 <input type="hidden" name="csrfmiddlewaretoken" value="form-token">
-<select id="id_method" name="method"><option>GET</option><option>POST</option></select>
+<select id="id_method" name="method"><option>GET</option><option>POST</option>
+</select>
 <label for="id_url">URL:</label>
-<textarea id="id_url" name="url" rows="2">https://api.example.com/me?t={{ query.access_token }}</textarea>
-<select id="id_body_format" name="body_format"><option value="json">JSON</option></select>
+<textarea id="id_url" name="url" rows="2"
+>https://api.example.com/me?t={{ query.access_token }}</textarea>
+<select id="id_body_format" name="body_format"><option value="json">JSON</option>
+</select>
 <label for="id_request_template">Request template:</label>
 <textarea id="id_request_template" name="request_template" rows="3"></textarea>
 <label for="id_response_template">Response template:</label>
-<textarea id="id_response_template" name="response_template" rows="3">{"user_identity": "{{ response.identity.first_name }}"}</textarea>
+<textarea id="id_response_template" name="response_template" rows="3"
+>{"user_identity": "{{ response.identity.first_name }}"}</textarea>
 <table>
-<tr><td><label for="id_headers-0-name">Name</label><input id="id_headers-0-name" value="Accept"></td>
-<td><label for="id_headers-0-value">Value</label><input id="id_headers-0-value" value="application/json"></td>
+<tr><td><input id="id_headers-0-name" value="Accept"></td>
+<td><input id="id_headers-0-value" value="application/json"></td>
 <td><input type="checkbox" id="id_headers-0-DELETE"></td></tr>
 <tr><td><input id="id_headers-1-name" value="X-Gone"></td>
 <td><input id="id_headers-1-value" value="1"></td>
@@ -163,7 +185,9 @@ PREVIEW_RESULT = {
             "message": "unknown filter " + XSS,
         }
     ],
-    "warnings": [{"field": "headers.1.value", "message": "did you mean `access_token`?"}],
+    "warnings": [
+        {"field": "headers.1.value", "message": "did you mean `access_token`?"}
+    ],
     "curl": "curl -X GET 'https://api.example.com/me?t=••••-123'",
 }
 
@@ -244,7 +268,9 @@ def test_preview_panel_sends_the_form_and_shows_the_answer_as_text(panel_page):
     assert page.text_content("#preview-output") == PREVIEW_RESULT["output"]
     contract = page.locator("#preview-contract")
     assert "ok" in contract.get_attribute("class").split()
-    assert contract.inner_text() == '✓ user_identity = "Jason Fried / jason@basecamp.com"'
+    assert (
+        contract.inner_text() == '✓ user_identity = "Jason Fried / jason@basecamp.com"'
+    )
 
     error = page.locator("#preview-errors li")
     assert error.count() == 1
@@ -314,7 +340,9 @@ def test_invalid_sample_is_explained_and_not_sent(panel_page):
 
 def test_failed_request_shows_a_plain_message(panel_page):
     page = panel_page
-    page.answers.append((500, "<html><body>Traceback (most recent call last)</body></html>"))
+    page.answers.append(
+        (500, "<html><body>Traceback (most recent call last)</body></html>")
+    )
     page.goto(f"{ORIGIN}/endpoint/")
     page.wait_for_selector("#preview-status[data-state=error]")
     assert page.inner_text("#preview-status") == "Preview failed (HTTP 500)."
