@@ -1,6 +1,9 @@
 import pytest
 from django.test import Client
 
+# Playwright on Debian's Chromium, for every test folder that drives a browser.
+pytest_plugins = ["tests.playwright_fixtures"]
+
 
 @pytest.fixture
 def superuser(django_user_model):
@@ -17,7 +20,7 @@ def staff_client(superuser) -> Client:
 
 
 def pytest_report_header(config):
-    from tests.browser.conftest import chromium_path
+    from tests.playwright_fixtures import chromium_path
 
     path = chromium_path()
     if path:
