@@ -222,9 +222,12 @@ def _shortest_digits(number: float) -> tuple[str, int]:
 
 
 def to_str(value) -> str:
-    """Convert a value to a string as Twig prints it."""
-    if isinstance(value, str):
+    """Convert a value to a plain ``str`` as Twig prints it."""
+    if type(value) is str:
         return value
+    if isinstance(value, str):
+        # Markup would HTML-escape whatever is joined to it; PHP has no such type.
+        return str(value)
     if value is True:
         return "1"
     if value is False or is_null(value):

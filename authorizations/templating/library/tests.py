@@ -20,7 +20,8 @@ def is_even(value) -> bool:
 
 
 def is_odd(value) -> bool:
-    return php.loose_eq(php.mod(value, 2), 1)
+    # OddTest compiles to "x % 2 != 0", so -3 is odd too.
+    return not php.loose_eq(php.mod(value, 2), 0)
 
 
 def is_divisible_by(value, divisor) -> bool:
