@@ -2,9 +2,6 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 
-# The browser fixtures (Playwright on Debian's Chromium) live with tests/browser.
-from tests.browser.conftest import admin_page, browser, page  # noqa: F401
-
 
 @pytest.fixture
 def member_client(django_user_model):
