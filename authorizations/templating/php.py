@@ -442,13 +442,11 @@ def div(a, b):
 
 
 def floordiv(a, b):
-    """Twig's ``//``: ``(int) floor(a / b)``."""
-    quotient = div(a, b)
-    if isinstance(quotient, float):
-        if math.isnan(quotient) or math.isinf(quotient):
-            return 0
-        return _to_int_wrap(math.floor(quotient))
-    return quotient
+    """Twig's ``//``: ``(int) floor(a / b)``; floor() always returns a float."""
+    quotient = float(div(a, b))
+    if math.isnan(quotient) or math.isinf(quotient):
+        return 0
+    return _to_int_wrap(int(math.floor(quotient)))
 
 
 def _to_int_wrap(number: int) -> int:
@@ -488,6 +486,8 @@ def power(a, b):
 
 
 def _float_pow(x: float, y: float) -> float:
+    if x == 0 and y < 0:
+        return math.inf
     try:
         return math.pow(x, y)
     except ValueError:

@@ -113,7 +113,8 @@ def split(value, delimiter, limit=None) -> list:
         return pieces[:count] if len(pieces) > -count else []
     text = php.str_arg(value, "preg_split", 2, "subject")
     if limit is None or php.less_equal(limit, 1):
-        return list(text) or [""]
+        # preg_split('/(?<!^)(?!$)/u'): "$" also matches before a final newline.
+        return re.split(r"(?<!^)(?!$)", text)
     size = php.int_arg(limit, "mb_substr", 3, "length")
     if len(text) < size:
         return [text]

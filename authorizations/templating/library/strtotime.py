@@ -448,22 +448,40 @@ def apply(parsed: Parsed, base: _dt.datetime, *, modify: bool) -> _dt.datetime:
         rel = {k: v for k, v in rel.items() if k not in ("y", "m")}
     elif parsed.weekday is not None:
         d = _adjust_for_weekday(parsed, y, m, d, rel.get("d", 0))
+    year, month, day = y + rel.get("y", 0), m + rel.get("m", 0), d + rel.get("d", 0)
+    # "first/last day of" overrides the day before normalizing (timelib).
+    if parsed.first_last_day_of == "first":
+        day = 1
+    elif parsed.first_last_day_of == "last":
+        day, month = 0, month + 1
     moment = _normalize(
-        y + rel.get("y", 0),
-        m + rel.get("m", 0),
-        d + rel.get("d", 0),
+        year,
+        month,
+        day,
         h + rel.get("h", 0),
         i + rel.get("i", 0),
         s + rel.get("s", 0),
         us + rel.get("us", 0),
     )
-    if parsed.first_last_day_of == "first":
-        moment = moment.replace(day=1)
-    elif parsed.first_last_day_of == "last":
-        moment = moment.replace(day=_days_in_month(moment.year, moment.month))
     if parsed.weekdays:
         moment = _add_weekdays(moment, parsed.weekdays)
-    return moment.replace(tzinfo=zone)
+    return localize(moment, zone)
+
+
+def localize(naive: _dt.datetime, zone: _dt.tzinfo) -> _dt.datetime:
+    """Attach ``zone`` as timelib does around DST changes.
+
+    A wall time skipped by the change moves forward (02:30 becomes 03:30 CEST);
+    a repeated wall time takes its second, standard-time occurrence.
+    """
+    first = naive.replace(tzinfo=zone, fold=0)
+    second = naive.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first
+    normalized = first.astimezone(_dt.timezone.utc).astimezone(zone)
+    if normalized.replace(tzinfo=None) != naive:
+        return normalized
+    return second
 
 
 def _adjust_for_weekday(
