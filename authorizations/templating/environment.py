@@ -25,6 +25,7 @@ from __future__ import annotations
 import collections
 import contextvars
 import threading
+import warnings
 from collections.abc import Mapping
 
 from jinja2 import Template
@@ -96,25 +97,35 @@ class TwigTemplate(Template):
     strict: bool
     print_sites: tuple
     line_map: dict
+    default_state: RenderState
 
     def render(self, context: Mapping | None = None, *, tick=None, timezone=None):
-        """Render with a plain-data context; raise ``TemplateError`` on failure."""
-        environment = self.environment
-        data = plain_context(context or {})
-        state = RenderState(
-            environment,
-            self,
-            print_=environment.make_printer(self),
-            tick=tick or environment.make_tick(),
-            strict=self.strict,
-        )
-        token = _timezone.set(timezone or _timezone.get())
+        """Render with a plain-data context; raise ``TemplateError`` on failure.
+
+        ``context`` may be a ``PreparedContext`` (see ``prepare_context``) to
+        skip checking the same data again for each template of an endpoint.
+        """
+        if context.__class__ is PreparedContext:
+            data = dict(context)
+        else:
+            data = plain_context(context if context is not None else {})
+        state = self.default_state
+        if tick is not None:
+            state = RenderState(
+                self.environment,
+                self,
+                print_=state.print_,
+                tick=tick,
+                strict=self.strict,
+            )
+        token = _timezone.set(timezone) if timezone else None
         try:
             return "".join(self.root_render_func(data, state))
         except Exception as error:  # every failure becomes a TemplateError
             raise self.translate_error(error) from error
         finally:
-            _timezone.reset(token)
+            if token is not None:
+                _timezone.reset(token)
 
     def translate_error(self, error: BaseException) -> TemplateError:
         line, column = self.position_of(error.__traceback__)
@@ -245,7 +256,9 @@ class TwigEnvironment(ImmutableSandboxedEnvironment):
         try:
             module = parse(source, filters=filters, functions=functions, tests=tests)
             code = generator.generate_module(module)
-            compiled = compile(code, TEMPLATE_FILENAME, "exec")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", SyntaxWarning)
+                compiled = compile(code, TEMPLATE_FILENAME, "exec")
         except TemplateError:
             raise
         except RecursionError:
@@ -260,6 +273,13 @@ class TwigEnvironment(ImmutableSandboxedEnvironment):
         template.print_sites = tuple(generator.print_sites)
         template.line_map = generator.line_map
         template.python_source = code
+        template.default_state = RenderState(
+            self,
+            template,
+            print_=self.make_printer(template),
+            tick=self.make_tick(),
+            strict=strict,
+        )
         return template
 
 
@@ -292,47 +312,87 @@ def _missing(kind: str, name: str):
 
 # --- context -------------------------------------------------------------------
 
-_SCALARS = (str, int, float, bool, type(None))
+
+class PreparedContext(dict):
+    """A render context already checked by ``prepare_context``."""
 
 
-def plain_context(context: Mapping) -> dict:
-    """Copy the render context, refusing anything that is not plain data.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
-    Numeric-string keys become ints, as PHP does for array keys ("1" → 1).
+
+def prepare_context(context: Mapping) -> PreparedContext:
+    """Check a render context once, to render several templates with it.
+
+    Refuse anything that is not plain data (text, numbers, booleans, null,
+    lists and mappings); tuples become lists and numeric-string keys become
+    ints, as PHP does for array keys ("1" → 1).  Do not change it afterwards.
     """
+    if context.__class__ is PreparedContext:
+        return context
     if not isinstance(context, Mapping):
         raise TemplateError("The template context must be a mapping of names.")
-    result = {}
+    result = PreparedContext()
     for key, value in context.items():
         if not isinstance(key, str):
             raise TemplateError("Template variable names must be text.")
-        result[key] = _plain(value, key, 0)
+        result[key] = value if value.__class__ in _SCALARS else _plain(value, key, 0)
     return result
 
 
+def plain_context(context: Mapping) -> dict:
+    """Return a checked copy of a render context (see ``prepare_context``)."""
+    return dict(prepare_context(context))
+
+
 def _plain(value, path: str, depth: int):
-    if isinstance(value, _SCALARS):
-        if isinstance(value, float) and value != value:  # NaN is allowed by PHP
-            return value
+    """Return ``value`` itself when it is plain data, else a converted copy."""
+    cls = value.__class__
+    if cls in _SCALARS:
         return value
     if depth > 200:
         raise TemplateError(f"The template data nests too deeply at {path}.")
+    if cls is list:
+        for index, item in enumerate(value):
+            if item.__class__ not in _SCALARS:
+                converted = _plain(item, f"{path}[{index}]", depth + 1)
+                if converted is not item:
+                    return [_plain(i, path, depth + 1) for i in value]
+        return value
+    if cls is dict:
+        for key, item in value.items():
+            if key.__class__ is not str or key[:1] in _NUMERIC_STARTS:
+                return _copy_mapping(value, path, depth)
+            if item.__class__ not in _SCALARS:
+                converted = _plain(item, f"{path}.{key}", depth + 1)
+                if converted is not item:
+                    return _copy_mapping(value, path, depth)
+        return value
     if isinstance(value, list | tuple):
         return [_plain(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
     if isinstance(value, Mapping):
-        items = {}
-        for key, item in value.items():
-            if not isinstance(key, str | int) or isinstance(key, bool):
-                raise TemplateError(
-                    f"The template data has a key of type "
-                    f"{type(key).__name__} at {path}."
-                )
-            items[php.normalize_key(key)] = _plain(item, f"{path}.{key}", depth + 1)
-        return items
+        return _copy_mapping(value, path, depth)
+    if isinstance(value, str):  # Markup keeps its safe mark
+        return value
+    if isinstance(value, int | float):  # int and float subclasses (enums)
+        return int(value) if isinstance(value, int) else float(value)
     raise TemplateError(
         f"The template data holds a {type(value).__name__} at {path}; only text, "
         "numbers, booleans, null, lists and mappings are allowed."
     )
+
+
+_NUMERIC_STARTS = frozenset("-0123456789")
+
+
+def _copy_mapping(value: Mapping, path: str, depth: int) -> dict:
+    items = {}
+    for key, item in value.items():
+        if not isinstance(key, str | int) or isinstance(key, bool):
+            raise TemplateError(
+                f"The template data has a key of type {type(key).__name__} at {path}."
+            )
+        items[php.normalize_key(key)] = _plain(item, f"{path}.{key}", depth + 1)
+    return items
 
 
 # --- private fallbacks until the library provides these -------------------------
@@ -380,9 +440,11 @@ def get_environment() -> TwigEnvironment:
 
 
 __all__ = [
+    "PreparedContext",
     "RenderState",
     "TwigEnvironment",
     "TwigTemplate",
     "get_environment",
     "plain_context",
+    "prepare_context",
 ]

@@ -410,10 +410,21 @@ class TwigCodeGenerator(CodeGenerator):
         name = node.name
         if name == "defined":
             return self.defined_test(node)
+        if name in self.environment.tests:
+            alias = self.binding("test", name)
+            args = self.call_args(
+                node, kind="test", name=name, first=self.expr(node.node)
+            )
+            return f"{alias}({args})"
+        return self.builtin_test(node)
+
+    def builtin_test(self, node: n.Test) -> str:
+        """Compile the tests Twig compiles inline, when the library lacks them."""
+        name = node.name
         value = self.expr(node.node)
         args = [self.expr(arg) for arg in node.args]
         if name in ("null", "none"):
-            return f"({value} is None)"
+            return f"php.is_null({value})"
         if name == "same as":
             return f"php.same_as({value}, {args[0]})"
         if name == "divisible by":
@@ -425,8 +436,7 @@ class TwigCodeGenerator(CodeGenerator):
         if name == "constant":
             constant = self.binding("function", "constant")
             return f"php.same_as({value}, {constant}({', '.join(args)}))"
-        alias = self.binding("test", name)
-        return f"{alias}({self.call_args(node, kind='test', name=name, first=value)})"
+        raise self.fail(f'Unknown "{name}" test.', node)
 
     def defined_test(self, node: n.Test) -> str:
         target = node.node

@@ -224,7 +224,8 @@ def is_even(value) -> bool:
 
 
 def is_odd(value) -> bool:
-    return php.loose_eq(php.mod(value, 2), 1)
+    # OddTest compiles to "value % 2 != 0", so -3 is odd.
+    return not php.loose_eq(php.mod(value, 2), 0)
 
 
 _BRACKETS = {"(": ")", "[": "]", "{": "}", "<": ">"}
