@@ -1,13 +1,9 @@
 """The authorization form's script and the Add Header link, in a real browser."""
 
-import os
-import threading
-
 import pytest
 from django.urls import reverse
 
 from authorizations.models import Authorization
-from tests.playwright_fixtures import CHROMIUM_ARGS, chromium_path
 from tests.factories import AppFactory, EndpointFactory
 
 # Serialized rollback: the flush after a live-server test would otherwise take
@@ -18,94 +14,43 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def in_browser(live_server, admin_user):
-    """Return a runner of `steps(page, base_url)` in Chromium, logged in as admin.
-
-    Each run gets a thread of its own: Playwright's sync API refuses to start
-    while another instance (tests/browser keeps one for the session) runs its
-    loop on this thread, and the ORM stays out of any event loop.
-    """
-    path = chromium_path()
-    if path is None:
-        message = "Chromium not found (apt-get install -y chromium)"
-        if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail(message + " and REQUIRE_BROWSER is set")
-        pytest.skip(message)
-
-    def run(steps):
-        outcome = {}
-
-        def drive():
-            from playwright.sync_api import sync_playwright
-
-            try:
-                with sync_playwright() as playwright:
-                    browser = playwright.chromium.launch(
-                        executable_path=path, args=CHROMIUM_ARGS
-                    )
-                    try:
-                        page = browser.new_page(viewport={"width": 1280, "height": 900})
-                        page.goto(f"{live_server.url}/admin/login/")
-                        page.fill("#id_username", admin_user.username)
-                        page.fill("#id_password", "password")
-                        page.click("input[type=submit]")
-                        page.wait_for_url(f"{live_server.url}/admin/")
-                        steps(page, live_server.url)
-                    finally:
-                        browser.close()
-            except BaseException as error:  # handed to the test's thread
-                outcome["error"] = error
-
-        thread = threading.Thread(target=drive)
-        thread.start()
-        thread.join(timeout=120)
-        assert not thread.is_alive(), "the browser did not finish in two minutes"
-        if "error" in outcome:
-            raise outcome["error"]
-
-    return run
-
-
 def row(page, name):
     return page.locator(f".form-row.field-{name}")
 
 
-def test_type_drop_down_shows_the_type_fields_and_keeps_what_was_typed(in_browser):
+def test_type_drop_down_shows_the_type_fields_and_keeps_what_was_typed(admin_page):
     app = AppFactory(name="Acme")
     add_url = reverse("admin:authorizations_authorization_add")
 
-    def steps(page, base):
-        page.goto(f"{base}{add_url}?app={app.pk}")
-        # API Key has no app-level settings: the whole section is hidden.
-        assert page.locator("fieldset.type-settings").is_hidden()
+    page, base = admin_page, admin_page.live_server_url
+    page.goto(f"{base}{add_url}?app={app.pk}")
+    # API Key has no app-level settings: the whole section is hidden.
+    assert page.locator("fieldset.type-settings").is_hidden()
 
-        page.select_option("#id_type", "oauth2")
-        assert row(page, "client_id").is_visible()
-        assert row(page, "use_pkce").is_visible()
-        assert page.inner_text("label[for=id_client_id]") == "Client ID:"
-        page.fill("#id_client_id", "typed-client-id")
-        page.fill("#id_scopes", "read write")
+    page.select_option("#id_type", "oauth2")
+    assert row(page, "client_id").is_visible()
+    assert row(page, "use_pkce").is_visible()
+    assert page.inner_text("label[for=id_client_id]") == "Client ID:"
+    page.fill("#id_client_id", "typed-client-id")
+    page.fill("#id_scopes", "read write")
 
-        page.select_option("#id_type", "oauth1")
-        assert page.inner_text("label[for=id_client_id]") == "Consumer key:"
-        assert page.inner_text("label[for=id_client_secret]") == "Consumer secret:"
-        assert row(page, "scopes").is_hidden()
+    page.select_option("#id_type", "oauth1")
+    assert page.inner_text("label[for=id_client_id]") == "Consumer key:"
+    assert page.inner_text("label[for=id_client_secret]") == "Consumer secret:"
+    assert row(page, "scopes").is_hidden()
 
-        page.select_option("#id_type", "basic")
-        assert page.locator("fieldset.type-settings").is_hidden()
-        assert "Username, Password" in page.inner_text("#id_type_helptext")
+    page.select_option("#id_type", "basic")
+    assert page.locator("fieldset.type-settings").is_hidden()
+    assert "Username, Password" in page.inner_text("#id_type_helptext")
 
-        page.select_option("#id_type", "oauth2")
-        assert page.input_value("#id_client_id") == "typed-client-id"
-        assert page.input_value("#id_scopes") == "read write"
-        assert page.inner_text("label[for=id_client_id]") == "Client ID:"
+    page.select_option("#id_type", "oauth2")
+    assert page.input_value("#id_client_id") == "typed-client-id"
+    assert page.input_value("#id_scopes") == "read write"
+    assert page.inner_text("label[for=id_client_id]") == "Client ID:"
 
-        page.fill("#id_name", "Acme OAuth")
-        page.click("input[name=_save]")
-        page.wait_for_url("**/authorization/")
-
-    in_browser(steps)
+    page.fill("#id_name", "Acme OAuth")
+    page.click("input[name=_save]")
+    page.wait_for_url("**/authorization/")
 
     authorization = Authorization.objects.get(app=app, name="Acme OAuth")
     assert (authorization.client_id, authorization.scopes) == (
@@ -115,34 +60,30 @@ def test_type_drop_down_shows_the_type_fields_and_keeps_what_was_typed(in_browse
     assert authorization.endpoints.filter(kind="access_token").exists()
 
 
-def test_help_text_follows_the_type(in_browser):
+def test_help_text_follows_the_type(admin_page):
     app = AppFactory()
     add_url = reverse("admin:authorizations_authorization_add")
 
-    def steps(page, base):
-        page.goto(f"{base}{add_url}?app={app.pk}")
-        page.select_option("#id_type", "oauth1")
-        assert "RFC 5849" in page.inner_text("#id_authorize_url_helptext")
-        page.select_option("#id_type", "oauth2")
-        assert "RFC 6749" in page.inner_text("#id_authorize_url_helptext")
-
-    in_browser(steps)
+    page, base = admin_page, admin_page.live_server_url
+    page.goto(f"{base}{add_url}?app={app.pk}")
+    page.select_option("#id_type", "oauth1")
+    assert "RFC 5849" in page.inner_text("#id_authorize_url_helptext")
+    page.select_option("#id_type", "oauth2")
+    assert "RFC 6749" in page.inner_text("#id_authorize_url_helptext")
 
 
-def test_add_header_link_adds_a_row(in_browser):
+def test_add_header_link_adds_a_row(admin_page):
     endpoint = EndpointFactory()
     change_url = reverse("admin:authorizations_endpoint_change", args=[endpoint.pk])
 
-    def steps(page, base):
-        page.goto(f"{base}{change_url}")
-        page.get_by_role("button", name="Add Header", exact=True).click()
-        page.fill("#id_headers-0-name", "X-Api-Key")
-        page.fill("#id_headers-0-value", "{{ query.api_key }}")
-        page.click("input[name=_continue]")
-        page.wait_for_load_state()
-        assert "was changed successfully" in page.inner_text(".messagelist")
-
-    in_browser(steps)
+    page, base = admin_page, admin_page.live_server_url
+    page.goto(f"{base}{change_url}")
+    page.get_by_role("button", name="Add Header", exact=True).click()
+    page.fill("#id_headers-0-name", "X-Api-Key")
+    page.fill("#id_headers-0-value", "{{ query.api_key }}")
+    page.click("input[name=_continue]")
+    page.wait_for_load_state()
+    assert "was changed successfully" in page.inner_text(".messagelist")
 
     assert [(h.name, h.value) for h in endpoint.headers.all()] == [
         ("X-Api-Key", "{{ query.api_key }}")
