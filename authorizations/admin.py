@@ -69,12 +69,6 @@ class SecretSafeAdminMixin:
         return super().lookup_allowed(lookup, value, request)
 
 
-def _admin_link(obj, text: str) -> str:
-    opts = obj._meta
-    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
-    return format_html('<a href="{}">{}</a>', url, text)
-
-
 @admin.register(Authorization)
 class AuthorizationAdmin(SecretSafeAdminMixin, ConsoleAdminMixin, admin.ModelAdmin):
     form = AuthorizationForm
