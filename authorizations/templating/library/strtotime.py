@@ -478,7 +478,7 @@ def localize(naive: _dt.datetime, zone: _dt.tzinfo) -> _dt.datetime:
     second = naive.replace(tzinfo=zone, fold=1)
     if first.utcoffset() == second.utcoffset():
         return first
-    normalized = first.astimezone(_dt.timezone.utc).astimezone(zone)
+    normalized = first.astimezone(_dt.UTC).astimezone(zone)
     if normalized.replace(tzinfo=None) != naive:
         return normalized
     return second
