@@ -9,13 +9,20 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 PROJECT = Path(__file__).resolve().parents[2]
+# Variables the check reads, and one the browser fixtures set for this process.
+PROJECT_VARIABLES = {
+    "SECRET_KEY",
+    "FIELD_ENCRYPTION_KEYS",
+    "DEBUG",
+    "DATABASE_URL",
+    "ALLOWED_HOSTS",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
 
 
 def run_check(tmp_path, **variables):
     env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "DEBUG", "DATABASE_URL"}
+        key: value for key, value in os.environ.items() if key not in PROJECT_VARIABLES
     }
     env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", **variables}
     return subprocess.run(
