@@ -1,0 +1,505 @@
+"""Contextual escaping: every ``{{ }}`` is escaped for where it lands.
+
+An endpoint's templates produce three kinds of text — a URL, JSON (request and
+response templates) and header values — and a printed value must never break
+what it is written into.  ``render_escaped(source, context, output=...)``
+renders a template with the escaping its output kind needs.
+
+How the context of a print site is found
+----------------------------------------
+The context depends on the text *before* the site in the rendered output:
+``"name": "{{ x }}"`` is inside a JSON string only because literal text opened
+one, and ``{% if %}``/``{% for %}`` decide at render time which literal text
+came before.  So the context is read from the output itself, not guessed from
+the template:
+
+1. Each root-level print site writes a marker (a character absent from the
+   template source, then the index of the recorded value) instead of its
+   value, and the value is recorded.
+2. After the render, one pass over the output runs a small lexer over the
+   literal text between markers (JSON: outside a string / inside a string /
+   just after a backslash; URL: before anything / path / query / fragment)
+   and replaces each marker with its value escaped for the lexer's state; the
+   lexer then moves over the escaped text too (cheaply: escaped text cannot
+   change the state, so only ``|raw`` text and a URL start are scanned).
+
+Each chunk is scanned once (``str.find`` and a regex, both in C), so the cost
+is linear in the output, whatever the control flow.  Header values need no
+lexer, so there each value is checked as it is printed, with no markers.
+
+Prints inside ``{% set %}...{% endset %}``, macros and ``apply`` bodies write
+into a capture, not into the output, so they print as plain Twig text; the
+captured text is a value like any other and is escaped where it is printed.
+
+Which values are already safe
+-----------------------------
+Safety is read from the printed expression, once, when the template is
+compiled: the engine compiles ``|raw`` away and ``json_encode``/``url_encode``
+return plain text, and markupsafe's ``Markup`` only ever means "safe for
+HTML", which says nothing about JSON or URLs.  The outermost filter decides:
+
+* ``|raw`` — verbatim in JSON and headers.  In a URL it stays readable URL
+  text but cannot leave its component: only what may not appear there
+  literally, and the characters that would end it (``&``, ``+``, ``#`` in a
+  query; ``?``, ``#`` in a path) are percent-encoded, ``%XX`` kept.  This is
+  why the Integry guide's ``redirect_uri={{ requestBody.redirect_uri|raw }}``
+  still delivers a redirect URI with its own ``?x=1&y=2`` intact: the guide
+  uses ``raw`` only to turn off Twig's HTML autoescaping, which this console
+  does not have.
+* ``|json_encode`` — outside a JSON string it is a JSON value and is inserted
+  as is; inside a string it is escaped once, so the string holds exactly the
+  JSON text.
+* ``|url_encode`` (and ``|escape('url')``) — inserted as is in a URL.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import quote
+
+from . import php
+from .environment import TwigEnvironment, TwigTemplate
+from .errors import TemplateError, TemplateRuntimeError
+from .syntax import nodes as n
+from .syntax.parser import parse
+
+
+class Output(StrEnum):
+    """What a template produces, which decides how its values are escaped."""
+
+    URL = "url"
+    JSON = "json"
+    HEADER = "header"
+    TEXT = "text"
+
+
+class Kind(StrEnum):
+    """What the printed expression already is (from its outermost filter)."""
+
+    VALUE = "value"
+    RAW = "raw"
+    JSON_ENCODED = "json_encode"
+    URL_ENCODED = "url_encode"
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A print site as the escaping layer sees it."""
+
+    index: int
+    line: int
+    column: int
+    kind: Kind
+    captured: bool
+    expression: str
+
+    def error(self, message: str) -> TemplateRuntimeError:
+        return TemplateRuntimeError(message, line=self.line, column=self.column)
+
+
+# --- the escaping environment ------------------------------------------------
+
+_recorder: contextvars.ContextVar = contextvars.ContextVar(
+    "escaping_recorder", default=None
+)
+# Markers are built from the first of these characters that the template
+# source does not contain, so literal text can never be taken for a marker.
+_MARKER_CHARS = "\x00" + "".join(chr(c) for c in range(0xE000, 0xE100))
+
+
+class EscapingEnvironment(TwigEnvironment):
+    """The Twig engine whose prints can be escaped by output context.
+
+    Rendered through ``render_escaped``; a plain ``render`` of its templates
+    prints exactly as Twig does.
+    """
+
+    def make_printer(self, template: TwigTemplate):
+        plain = super().make_printer(template)
+        sites = analyze_sites(template)
+        template.escaping_sites = sites
+        template.escaping_marker = _marker_for(template.source)
+        get = _recorder.get
+
+        def print_(value, index):
+            recorder = get()
+            if recorder is None:
+                return plain(value, index)
+            return recorder(value, sites[index])
+
+        return print_
+
+
+def _marker_for(source: str) -> str:
+    for char in _MARKER_CHARS:
+        if char not in source:
+            return char
+    raise TemplateError("The template contains too many private-use characters.")
+
+
+_environment: EscapingEnvironment | None = None
+
+
+def get_escaping_environment() -> EscapingEnvironment:
+    """Return the process-wide escaping environment, created on first use."""
+    global _environment
+    if _environment is None:
+        _environment = EscapingEnvironment()
+    return _environment
+
+
+def compile_escaped(source: str) -> TwigTemplate:
+    """Compile (once per distinct source) a template for ``render_escaped``."""
+    return get_escaping_environment().compile_twig(source)
+
+
+def render_escaped(
+    source: str, context: Mapping, *, output: Output, timezone: str | None = None
+) -> str:
+    """Render ``source`` with each value escaped for its place in ``output``.
+
+    Raise ``TemplateError`` (with the line and column of the template) when a
+    value cannot be written where it is printed.
+    """
+    template = compile_escaped(source)
+    if output is Output.TEXT:
+        return template.render(context, timezone=timezone)
+    if output is Output.HEADER:
+        recorder = _HeaderRecorder()
+    else:
+        recorder = _MarkerRecorder(template.escaping_marker)
+    token = _recorder.set(recorder)
+    try:
+        text = template.render(context, timezone=timezone)
+    finally:
+        _recorder.reset(token)
+    if output is Output.HEADER:
+        return text
+    return recorder.assemble(text, output)
+
+
+class _HeaderRecorder:
+    def __call__(self, value, site: Site) -> str:
+        text = php.to_str(value)
+        if not site.captured:
+            check_header_value(text, site=site)
+        return text
+
+
+class _MarkerRecorder:
+    __slots__ = ("marker", "values")
+
+    def __init__(self, marker: str):
+        self.marker = marker
+        self.values: list = []
+
+    def __call__(self, value, site: Site) -> str:
+        if site.captured:
+            return php.to_str(value)
+        values = self.values
+        values.append((value, site))
+        marker = self.marker
+        return f"{marker}{len(values) - 1}{marker}"
+
+    def assemble(self, text: str, output: Output) -> str:
+        if not self.values:
+            return text
+        parts = text.split(self.marker)
+        if output is Output.JSON:
+            advance, escape, state = _advance_json, _escape_json, _OUT
+        else:
+            advance, escape, state = _advance_url, _escape_url, _START
+        values = self.values
+        pieces = []
+        for position, part in enumerate(parts):
+            if position % 2 == 0:
+                if part:
+                    state = advance(state, part)
+                    pieces.append(part)
+                continue
+            value, site = values[int(part)]
+            try:
+                escaped, state = escape(state, value, site)
+            except TemplateError:
+                raise
+            except Exception as error:  # data the escaper cannot write
+                message = f"{site.expression} could not be written: {error}"
+                raise site.error(message) from None
+            pieces.append(escaped)
+        return "".join(pieces)
+
+
+# --- JSON ----------------------------------------------------------------------
+
+_OUT, _STRING, _STRING_ESCAPE = "out", "string", "string-escape"
+_STRING_BODY = re.compile(r'[^"\\]*')
+
+
+def _advance_json(state: str, text: str) -> str:
+    """Return the JSON lexer state after ``text``."""
+    position, end = 0, len(text)
+    while position < end:
+        if state is _OUT:
+            quote_at = text.find('"', position)
+            if quote_at < 0:
+                return _OUT
+            state, position = _STRING, quote_at + 1
+            continue
+        if state is _STRING_ESCAPE:
+            state, position = _STRING, position + 1
+            continue
+        position = _STRING_BODY.match(text, position).end()
+        if position < end:
+            state = _OUT if text[position] == '"' else _STRING_ESCAPE
+            position += 1
+    return state
+
+
+def json_value(value) -> str:
+    """Write a template value as a JSON value (``null``, a number, an object…)."""
+    if value is None or value is True or value is False:
+        return json.dumps(value)
+    if isinstance(value, str):
+        return json.dumps(str(value), ensure_ascii=False)
+    if isinstance(value, int | float):
+        try:
+            return json.dumps(value, allow_nan=False)
+        except ValueError:
+            raise ValueError(f"{value} is not a number JSON can hold") from None
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, default=_text)
+    return json.dumps(_text(value), ensure_ascii=False)
+
+
+def _text(value) -> str:
+    if php.is_array(value):
+        return json.dumps(value, ensure_ascii=False, default=_text)
+    if hasattr(value, "isoformat"):  # a DateTime from the date filters
+        return value.isoformat()
+    return php.to_str(value)
+
+
+def json_string_content(text: str) -> str:
+    """Escape text for the inside of a JSON string literal (quotes excluded)."""
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
+def _escape_json(state: str, value, site: Site) -> tuple[str, str]:
+    kind = site.kind
+    if kind is Kind.RAW:
+        text = php.to_str(value)
+        return text, _advance_json(state, text)
+    if state is _OUT:
+        if kind is Kind.JSON_ENCODED and isinstance(value, str):
+            return value, _OUT
+        return json_value(value), _OUT
+    # Inside a string: a list or mapping is written as its JSON text (Twig
+    # would print "Array", which no API wants).
+    escaped = json_string_content(_text(value))
+    if state is _STRING_ESCAPE and not escaped:
+        return escaped, state
+    return escaped, _STRING
+
+
+# --- URLs ----------------------------------------------------------------------
+
+_START, _PATH, _QUERY, _FRAGMENT = "start", "path", "query", "fragment"
+_HTTP_URL = re.compile(r"https?://", re.IGNORECASE)
+_BARE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# What |raw keeps as written in each part of a URL (RFC 3986 §3.3-3.5), minus
+# the characters that would end the value: & and + split or change a query
+# parameter as servers read it (application/x-www-form-urlencoded).
+_RAW_SAFE = {
+    _START: "!#$&'()*+,/:;=?@[]%",
+    _PATH: "!$&'()*+,;=:@/%",
+    _QUERY: "!$'()*,;=:@/?%",
+    _FRAGMENT: "!$&'()*+,;=:@/?%",
+}
+
+
+def _advance_url(state: str, text: str) -> str:
+    """Return the URL lexer state after ``text``."""
+    if state is _FRAGMENT:
+        return state
+    if "#" in text:
+        return _FRAGMENT
+    if state is _QUERY:
+        return state
+    if "?" in text:
+        return _QUERY
+    if state is _START and not text.strip():
+        return _START
+    return _PATH
+
+
+def _url_text(value, site: Site) -> str:
+    if php.is_array(value):
+        raise site.error(
+            f"{site.expression} gave a list or mapping, which cannot be written "
+            "into a URL; pick one value, or use |join(',') or |url_encode."
+        )
+    return php.to_str(value)
+
+
+def _keep_as_url_text(text: str, safe: str) -> str:
+    return quote(_BARE_PERCENT.sub("%25", text), safe=safe)
+
+
+def _escape_url(state: str, value, site: Site) -> tuple[str, str]:
+    kind = site.kind
+    text = _url_text(value, site)
+    if state is _START:
+        if kind is Kind.RAW:
+            return text, _advance_url(state, text)
+        text = text.strip()
+        if not _HTTP_URL.match(text):
+            shown = "nothing" if not text else f'"{_excerpt(text)}"'
+            raise site.error(
+                f"The URL must start with http:// or https://; {site.expression} "
+                f"gave {shown}."
+            )
+        text = _keep_as_url_text(text, _RAW_SAFE[_START])
+        return text, _advance_url(_START, text)
+    if kind is Kind.URL_ENCODED:
+        return text, state
+    if kind is Kind.RAW:
+        return _keep_as_url_text(text, _RAW_SAFE[state]), state
+    # RFC 3986 percent-encoding: only A-Z a-z 0-9 - . _ ~ stay as they are, so
+    # no value can add a path segment, a parameter or a fragment.
+    return quote(text, safe="~"), state
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- headers -------------------------------------------------------------------
+
+
+def check_header_value(text: str, *, site: Site | None = None) -> None:
+    """Refuse a header value with a line break, which would split the request."""
+    if "\r" in text or "\n" in text or "\x00" in text:
+        what = f"{site.expression} gave" if site is not None else "The value has"
+        error = (
+            f"{what} a line break (CR or LF), which cannot be sent in a header: it "
+            "would split the request."
+        )
+        if site is not None:
+            raise site.error(error)
+        raise TemplateRuntimeError(error)
+
+
+# --- static analysis of print sites ------------------------------------------
+
+
+def analyze_sites(template: TwigTemplate) -> tuple[Site, ...]:
+    """Describe each print site: its kind and whether it writes to a capture.
+
+    The syntax tree is walked in the order the code generator numbers the
+    sites (macros first, then the body, each statement's bodies in order).
+    """
+    environment = template.environment
+    filters, functions, tests = environment.known_names()
+    module = parse(template.source, filters=filters, functions=functions, tests=tests)
+    found: list[tuple[n.Print, bool]] = []
+    for macro in module.macros.values():
+        _walk(macro.body, captured=True, found=found)
+    _walk(module.body, captured=False, found=found)
+    lines = template.source.splitlines()
+    sites = []
+    for print_site in template.print_sites:
+        node, captured = _matching(found, print_site)
+        kind = _kind(node.node) if node is not None else Kind.VALUE
+        if print_site.autoescape == "url" and kind is Kind.VALUE:
+            kind = Kind.URL_ENCODED
+        sites.append(
+            Site(
+                index=print_site.index,
+                line=print_site.line,
+                column=print_site.column,
+                kind=kind,
+                captured=captured,
+                expression=_expression_text(lines, print_site.line, print_site.column),
+            )
+        )
+    return tuple(sites)
+
+
+def _matching(found, print_site) -> tuple[n.Print | None, bool]:
+    if print_site.index < len(found):
+        node, captured = found[print_site.index]
+        if (node.lineno, node.col) == (print_site.line, print_site.column):
+            return node, captured
+    # Should the walk ever disagree with the code generator, escape the value
+    # as an ordinary value written to the output: the safe choice.
+    return None, False
+
+
+def _walk(body, *, captured: bool, found: list) -> None:
+    for node in body or ():
+        if isinstance(node, n.Print):
+            found.append((node, captured))
+        elif isinstance(node, n.If):
+            _walk(node.body, captured=captured, found=found)
+            for branch in node.elif_ or ():
+                _walk(branch.body, captured=captured, found=found)
+            _walk(node.else_, captured=captured, found=found)
+        elif isinstance(node, n.For):
+            _walk(node.body, captured=captured, found=found)
+            _walk(node.else_, captured=captured, found=found)
+        elif isinstance(node, n.Set):
+            _walk(node.body, captured=True, found=found)
+        elif isinstance(node, n.With | n.Block | n.AutoEscape):
+            _walk(node.body, captured=captured, found=found)
+
+
+def _kind(node) -> Kind:
+    if isinstance(node, n.Filter):
+        if node.name == "raw":
+            return Kind.RAW
+        if node.name == "json_encode":
+            return Kind.JSON_ENCODED
+        if node.name == "url_encode":
+            return Kind.URL_ENCODED
+        if node.name in ("escape", "e") and node.args:
+            first = node.args[0]
+            if isinstance(first, n.Const) and first.value == "url":
+                return Kind.URL_ENCODED
+        return Kind.VALUE
+    if isinstance(node, n.Conditional):
+        left, right = _kind(node.expr1), _kind(node.expr2)
+        return left if left is right else Kind.VALUE
+    return Kind.VALUE
+
+
+def _expression_text(lines: list[str], line: int, column: int) -> str:
+    """Return the ``{{ … }}`` at a site, tidied, for error messages."""
+    if not 0 < line <= len(lines):
+        return "a value"
+    text = "\n".join(lines[line - 1 :])[column - 1 :]
+    end = text.find("}}")
+    inner = text[2:end] if text.startswith("{{") and end > 0 else ""
+    inner = " ".join(inner.strip("-~ \t\n").split())
+    if not inner:
+        return "a value"
+    return "{{ " + _excerpt(inner, 50) + " }}"
+
+
+__all__ = [
+    "EscapingEnvironment",
+    "Kind",
+    "Output",
+    "Site",
+    "analyze_sites",
+    "check_header_value",
+    "compile_escaped",
+    "get_escaping_environment",
+    "json_string_content",
+    "json_value",
+    "render_escaped",
+]
