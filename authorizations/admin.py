@@ -5,18 +5,19 @@ shows it back, connected-account credentials are shown masked and read-only,
 and neither can be searched, filtered or looked up through the URL.
 """
 
+import functools
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db import models
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.debug import sensitive_post_parameters
 
-from authorizations import types
+from authorizations import preview, types
 from authorizations.forms import (
     AuthorizationForm,
     EndpointForm,
@@ -30,6 +31,7 @@ from authorizations.services import (
     authorization_add_starting_endpoints,
     authorization_clear_unused_settings,
 )
+from authorizations.templating.checks import FIELD_LABELS, check_endpoint_templates
 
 SECRET_FIELD_NAMES = frozenset({"client_secret", "credentials"})
 
@@ -214,6 +216,46 @@ class EndpointAdmin(ConsoleAdminMixin, admin.ModelAdmin):
         ("Response", {"fields": ["response_template"]}),
     ]
 
+    class Media:
+        css = {"all": ["admin-console/endpoint-form.css"]}
+
+    def get_urls(self):
+        # Before the stock URLs, whose "<object_id>/" would swallow "preview/".
+        preview_view = self.admin_site.admin_view(
+            functools.partial(preview.endpoint_preview, model_admin=self)
+        )
+        return [
+            path(
+                "preview/",
+                preview_view,
+                name=f"{self.opts.app_label}_{self.opts.model_name}_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, **kwargs):
+        obj = kwargs.get("obj")
+        context.update(self.preview_context(request, obj))
+        return super().render_change_form(request, context, add, change, **kwargs)
+
+    def preview_context(self, request, obj) -> dict:
+        """Return what the Preview panel needs: its URL and sample input."""
+        authorization_id = (
+            obj.authorization_id
+            if obj is not None
+            else request.GET.get("authorization")
+        )
+        preview_url = reverse("admin:authorizations_endpoint_preview")
+        if authorization_id and str(authorization_id).isdigit():
+            # The app's and authorization's settings then reach the templates.
+            preview_url += f"?authorization={authorization_id}"
+        return {
+            "preview_url": preview_url,
+            # Every kind's samples: on the add page the kind is still a choice.
+            "preview_samples": preview.preview_samples_by_kind(),
+            "preview_kind": obj.kind if obj is not None else "",
+        }
+
     def get_readonly_fields(self, request, obj=None):
         # Moving an endpoint to another authorization would bypass its kind check.
         return ["authorization"] if obj is not None else []
@@ -241,12 +283,38 @@ class EndpointAdmin(ConsoleAdminMixin, admin.ModelAdmin):
             return response
         return HttpResponseRedirect(obj.authorization.get_absolute_url())
 
+    def warn_about_templates(self, request, obj) -> None:
+        """Show, after a save, the variables the endpoint's kind never provides.
+
+        They do not block saving (a value printing empty can be intended); the
+        syntax errors that do are refused by the forms.
+        """
+        headers = list(obj.headers.all())
+        _, warnings = check_endpoint_templates(
+            kind=obj.kind,
+            url=obj.url,
+            request_template=obj.request_template,
+            response_template=obj.response_template,
+            headers=[{"name": h.name, "value": h.value} for h in headers],
+        )
+        for warning in warnings:
+            if warning.field in FIELD_LABELS:
+                label = FIELD_LABELS[warning.field]
+                where = label[0].upper() + label[1:]
+            else:  # headers.N.value
+                where = f"Header {headers[int(warning.field.split('.')[1])].name}"
+            if warning.line is not None:
+                where += f", line {warning.line}, column {warning.column}"
+            messages.warning(request, f"{where}: {warning.message}")
+
     def response_add(self, request, obj, post_url_continue=None):
         response = super().response_add(request, obj, post_url_continue)
+        self.warn_about_templates(request, obj)
         return self._back_to_authorization(request, obj, response)
 
     def response_change(self, request, obj):
         response = super().response_change(request, obj)
+        self.warn_about_templates(request, obj)
         return self._back_to_authorization(request, obj, response)
 
 

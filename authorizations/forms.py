@@ -1,12 +1,19 @@
 """Admin forms: the type-dependent authorization form, endpoints and headers."""
 
 from django import forms
+from django.contrib.admin.widgets import AdminTextareaWidget
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
+from django.utils.html import format_html
 
 from authorizations import types
 from authorizations.models import Authorization, Endpoint, Header
+from authorizations.templating.checks import (
+    TEMPLATE_FIELDS,
+    TemplateProblem,
+    compile_problem,
+)
 from authorizations.widgets import WriteOnlySecretField
 
 # A form field built from a model field with choices says "Select a valid
@@ -52,6 +59,25 @@ def http_url_formfield(db_field, **kwargs):
     # One clear message instead of the generic "Enter a valid URL." twice.
     field.validators = [validate_http_url]
     return field
+
+
+def template_error(problem: TemplateProblem) -> ValidationError:
+    """Word a template's syntax error for its form field: where, what, the line.
+
+    The offending line and its caret go in a <pre> so their spacing survives;
+    format_html escapes them, as templates may hold markup.
+    """
+    excerpt = problem.excerpt()
+    if not excerpt:
+        return ValidationError(problem.located_message(), code="template_syntax")
+    return ValidationError(
+        format_html(
+            '{}<pre class="template-error-excerpt">{}</pre>',
+            problem.located_message(),
+            excerpt,
+        ),
+        code="template_syntax",
+    )
 
 
 def type_registry() -> dict:
@@ -213,7 +239,16 @@ class EndpointForm(forms.ModelForm):
             "request_template",
             "response_template",
         ]
-        widgets = {"url": forms.TextInput(attrs={"class": "vURLField"})}
+        # The template textareas get a code editor (static/console/editor.bundle.js).
+        widgets = {
+            "url": forms.TextInput(attrs={"class": "vURLField"}),
+            "request_template": AdminTextareaWidget(
+                attrs={"data-console-editor": "twig-json", "rows": 8}
+            ),
+            "response_template": AdminTextareaWidget(
+                attrs={"data-console-editor": "twig-json", "rows": 8}
+            ),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -268,7 +303,20 @@ class EndpointForm(forms.ModelForm):
                     f"This authorization already has a "
                     f"{types.ENDPOINT_KINDS[kind].label}; edit that one instead.",
                 )
+        self._check_templates()
         return cleaned_data
+
+    def _check_templates(self) -> None:
+        # A template that does not compile could never be sent: refuse it here,
+        # at its field. Variables the kind never provides are only warnings,
+        # given after the save (EndpointAdmin) and in the preview.
+        for name in TEMPLATE_FIELDS:
+            source = self.cleaned_data.get(name)
+            if name in self._errors or not source or not source.strip():
+                continue
+            problem = compile_problem(source, field=name)
+            if problem is not None:
+                self.add_error(name, template_error(problem))
 
 
 class HeaderForm(forms.ModelForm):
@@ -277,3 +325,10 @@ class HeaderForm(forms.ModelForm):
         fields = ["name", "value", "position"]
         # One line: a header value cannot hold a line break.
         widgets = {"value": forms.TextInput(attrs={"class": "vTextField"})}
+
+    def clean_value(self):
+        value = self.cleaned_data["value"]
+        problem = compile_problem(value, field="value")
+        if problem is not None:
+            raise template_error(problem)
+        return value

@@ -1,0 +1,405 @@
+"""Save-time checks of an endpoint's templates.
+
+``check_endpoint_templates`` compiles every template of an endpoint (URL,
+request, response, each header value) and reads the compiled tree for the
+variables it uses. A template that does not compile is an **error**: it could
+never be sent. A variable the endpoint's kind never provides
+(``requestBody.clientid``) is only a **warning**: Twig prints it as empty, which
+is sometimes intended, so it must not block saving.
+
+The variables each template gets are data (``VARIABLES``), the one place that
+says what ``requestBody``, ``query``, ``app`` and ``authorization`` hold.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from . import compile_template
+from .errors import TemplateError
+from .syntax import nodes as n
+
+# --- what the templates get (DESIGN.md §3) --------------------------------------
+
+# The token-endpoint parameters the platform sends (RFC 6749 §4.1.3, §6; RFC 7636
+# §4.5; RFC 5849 §2.3) and the end user's form fields (types.CREDENTIAL_FIELDS).
+REQUEST_BODY_KEYS = (
+    "client_id",
+    "client_secret",
+    "redirect_uri",
+    "code",
+    "grant_type",
+    "refresh_token",
+    "code_verifier",
+    "scope",
+    "state",
+    "username",
+    "password",
+    "api_key",
+    "api_secret",
+    "url",
+    "oauth_token",
+    "oauth_verifier",
+)
+# What a connected account stores: its tokens, form fields and extras.
+QUERY_KEYS = (
+    "access_token",
+    "refresh_token",
+    "oauth_token",
+    "oauth_token_secret",
+    "username",
+    "password",
+    "api_key",
+    "api_secret",
+    "url",
+    "extras",
+    "expires_at",
+    "account_id",
+    "user_identity",
+)
+# Non-secret settings only: a template's output is shown in previews and logs.
+APP_KEYS = ("name", "slug", "description", "api_base_url", "docs_url", "logo_url")
+AUTHORIZATION_KEYS = (
+    "name",
+    "type",
+    "client_id",
+    "scopes",
+    "authorize_url",
+    "use_pkce",
+)
+
+# Root variable → the keys it holds, or None when it holds whatever the
+# provider sent (``response``).
+VARIABLES: dict[str, tuple[str, ...] | None] = {
+    "requestBody": REQUEST_BODY_KEYS,
+    "query": QUERY_KEYS,
+    "response": None,
+    "app": APP_KEYS,
+    "authorization": AUTHORIZATION_KEYS,
+}
+# ``response`` exists only once the provider has answered.
+RESPONSE_ONLY = frozenset({"response"})
+# Secrets are kept out of ``app`` and ``authorization``; point to where they are.
+MOVED = {("authorization", "client_secret"): "requestBody.client_secret"}
+# Names Twig itself gives every template.
+TWIG_NAMES = frozenset({"_self", "_context", "_charset", "loop"})
+
+TEMPLATE_FIELDS = ("url", "request_template", "response_template")
+FIELD_LABELS = {
+    "url": "URL",
+    "request_template": "request template",
+    "response_template": "response template",
+}
+
+
+def variables_for(*, kind: str, field: str) -> dict[str, tuple[str, ...] | None]:
+    """Return the root variables a template of an endpoint of ``kind`` gets.
+
+    Every kind gets the same request data; only the response template also gets
+    ``response``. ``kind`` is kept in the signature so a kind can narrow this.
+    """
+    if field == "response_template":
+        return dict(VARIABLES)
+    return {name: keys for name, keys in VARIABLES.items() if name not in RESPONSE_ONLY}
+
+
+# --- problems -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    """One error or warning about one template field of an endpoint.
+
+    ``field`` is an Endpoint field name or ``headers.N.value`` (N: the index in
+    the headers given). ``source_line`` is the template line ``line`` points at.
+    """
+
+    field: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    source_line: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "field": self.field,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+        }
+
+    def located_message(self) -> str:
+        """Return ``Line 3, column 14: message`` (or the message alone)."""
+        if self.line is None:
+            return self.message
+        where = f"Line {self.line}"
+        if self.column is not None:
+            where += f", column {self.column}"
+        return f"{where}: {self.message}"
+
+    def excerpt(self) -> str:
+        """Return the offending source line with a caret under the column."""
+        if not self.source_line:
+            return ""
+        text = self.source_line.expandtabs(4)
+        caret = ""
+        if self.column is not None:
+            # Expand tabs in the prefix too, so the caret lines up.
+            prefix = self.source_line[: max(self.column - 1, 0)].expandtabs(4)
+            caret = "\n" + " " * len(prefix) + "^"
+        return text + caret
+
+
+def header_field(index: int) -> str:
+    return f"headers.{index}.value"
+
+
+def _line_of(source: str, line: int | None) -> str:
+    if not line:
+        return ""
+    lines = source.splitlines()
+    return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def compile_problem(source: str, *, field: str) -> TemplateProblem | None:
+    """Compile ``source``; return its syntax error as a problem, or None.
+
+    Unknown filters, functions and tags are compile errors too, as in Twig.
+    """
+    try:
+        compile_template(source)
+    except TemplateError as error:
+        return TemplateProblem(
+            field=field,
+            message=error.message,
+            line=error.line,
+            column=error.column,
+            source_line=_line_of(source, error.line),
+        )
+    return None
+
+
+# --- reading a template's variables ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class VariableUse:
+    """``root.key`` read at line/column (``key`` None: the root alone)."""
+
+    root: str
+    key: str | None
+    line: int | None
+    column: int | None
+
+
+def _walk(node) -> Iterator:
+    """Yield every node under ``node``, macros' bodies included."""
+    yield node
+    for child in node.iter_child_nodes():
+        yield from _walk(child)
+    if isinstance(node, n.Module):
+        for macro in node.macros.values():
+            yield from _walk(macro)
+
+
+def _bound_names(module: n.Module) -> set[str]:
+    """Return the names the template binds itself (set, for, macros, arrows…)."""
+    bound = set(TWIG_NAMES)
+    for node in _walk(module):
+        if isinstance(node, n.Set):
+            bound.update(node.names)
+        elif isinstance(node, n.For):
+            bound.update(t for t in (node.key, node.value) if isinstance(t, str))
+        elif isinstance(node, n.Macro):
+            bound.add(node.name)
+            bound.update(arg.name for arg in node.args if isinstance(arg, n.MacroArg))
+        elif isinstance(node, n.MacroArg):
+            bound.add(node.name)
+        elif isinstance(node, n.Arrow):
+            bound.update(node.params)
+        elif isinstance(node, n.Import):
+            bound.add(node.alias)
+        elif isinstance(node, n.FromImport):
+            bound.update(alias for _, alias in node.names)
+        elif isinstance(node, n.With) and isinstance(node.variables, n.Hash):
+            bound.update(
+                pair.key.value
+                for pair in node.variables.pairs
+                if isinstance(pair.key, n.Const) and isinstance(pair.key.value, str)
+            )
+    return bound
+
+
+def variable_uses(module: n.Module) -> list[VariableUse]:
+    """Return the context variables a parsed template reads, in source order.
+
+    Only what is written literally counts: ``requestBody[name]`` with a computed
+    ``name`` cannot be checked and is left alone.
+    """
+    bound = _bound_names(module)
+    uses: list[VariableUse] = []
+    attribute_roots: set[int] = set()
+    for node in _walk(module):
+        if not isinstance(node, n.GetAttr) or not isinstance(node.node, n.Name):
+            continue
+        root = node.node
+        attribute_roots.add(id(root))
+        if root.name in bound:
+            continue
+        key = None
+        if isinstance(node.arg, n.Const) and isinstance(node.arg.value, str):
+            key = node.arg.value
+        uses.append(VariableUse(root.name, key, root.lineno, root.col))
+    for node in _walk(module):
+        if (
+            isinstance(node, n.Name)
+            and id(node) not in attribute_roots
+            and node.name not in bound
+        ):
+            uses.append(VariableUse(node.name, None, node.lineno, node.col))
+    return sorted(uses, key=lambda u: (u.line or 0, u.column or 0))
+
+
+def _parse(source: str) -> n.Module:
+    from .environment import get_environment
+    from .syntax.parser import parse
+
+    filters, functions, tests = get_environment().known_names()
+    return parse(source, filters=filters, functions=functions, tests=tests)
+
+
+def _normalized(name: str) -> str:
+    return name.replace("_", "").replace("-", "").lower()
+
+
+def suggest(name: str, choices: Iterable[str]) -> str | None:
+    """Return the choice ``name`` was most likely meant to be, if any is close."""
+    choices = list(choices)
+    # clientId, client-id and CLIENT_ID all mean client_id.
+    for choice in choices:
+        if _normalized(choice) == _normalized(name):
+            return choice
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.7)
+    if close:
+        return close[0]
+    by_normal = {_normalized(c): c for c in choices}
+    close = difflib.get_close_matches(_normalized(name), by_normal, n=1, cutoff=0.7)
+    return by_normal[close[0]] if close else None
+
+
+def _did_you_mean(name: str, choices: Iterable[str]) -> str:
+    guess = suggest(name, choices)
+    return f" Did you mean `{guess}`?" if guess else ""
+
+
+def variable_warnings(
+    source: str, *, kind: str, field: str, kind_label: str = ""
+) -> list[TemplateProblem]:
+    """Warn about variables in ``source`` that an endpoint of ``kind`` never gets.
+
+    ``source`` must compile (check it with ``compile_problem`` first).
+    """
+    available = variables_for(kind=kind, field=field)
+    label = kind_label or kind.replace("_", " ")
+    problems: list[TemplateProblem] = []
+    seen: set[tuple[str, str | None]] = set()
+    for use in variable_uses(_parse(source)):
+        if (use.root, use.key) in seen:
+            continue
+        seen.add((use.root, use.key))
+        message = _variable_message(use, available, field=field, kind_label=label)
+        if message:
+            problems.append(
+                TemplateProblem(
+                    field=field,
+                    message=message,
+                    line=use.line,
+                    column=use.column,
+                    source_line=_line_of(source, use.line),
+                )
+            )
+    return problems
+
+
+def _variable_message(
+    use: VariableUse,
+    available: Mapping[str, tuple[str, ...] | None],
+    *,
+    field: str,
+    kind_label: str,
+) -> str:
+    if use.root in RESPONSE_ONLY and use.root not in available:
+        return (
+            f"`{use.root}` is only available in response templates: the "
+            f"{FIELD_LABELS.get(field, 'header')} is rendered before the request "
+            "is sent, so it prints empty here."
+        )
+    if use.root not in available:
+        return (
+            f"`{use.root}` is not a variable templates get, so it prints empty."
+            + _did_you_mean(use.root, available)
+        )
+    moved = MOVED.get((use.root, use.key))
+    if moved:
+        return (
+            f"`{use.root}.{use.key}` is never given to templates, so it prints "
+            f"empty: secrets are not settings. Did you mean `{moved}`?"
+        )
+    keys = available[use.root]
+    if keys is None or use.key is None or use.key in keys:
+        return ""
+    return (
+        f"`{use.root}.{use.key}` is never provided to {kind_label}, so it prints "
+        "empty." + _did_you_mean(use.key, keys)
+    )
+
+
+# --- the whole endpoint ----------------------------------------------------------
+
+
+def check_endpoint_templates(
+    *,
+    kind: str,
+    url: str,
+    request_template: str,
+    response_template: str,
+    headers: Iterable[Mapping[str, str]] = (),
+) -> tuple[list[TemplateProblem], list[TemplateProblem]]:
+    """Compile an endpoint's templates; return ``(errors, warnings)``.
+
+    ``headers`` are ``{"name", "value"}`` mappings in order; their problems are
+    reported at ``headers.N.value``. A template with an error gets no warnings:
+    it cannot be read until it compiles.
+    """
+    from authorizations.types import ENDPOINT_KINDS
+
+    endpoint_kind = ENDPOINT_KINDS.get(kind)
+    kind_label = (
+        f"{endpoint_kind.article} {endpoint_kind.label}"
+        if endpoint_kind
+        else "this endpoint"
+    )
+    sources = [
+        ("url", url or ""),
+        ("request_template", request_template or ""),
+        ("response_template", response_template or ""),
+    ]
+    sources += [
+        (header_field(index), header.get("value") or "")
+        for index, header in enumerate(headers)
+    ]
+    errors: list[TemplateProblem] = []
+    warnings: list[TemplateProblem] = []
+    for field, source in sources:
+        if not source.strip():
+            continue
+        problem = compile_problem(source, field=field)
+        if problem is not None:
+            errors.append(problem)
+            continue
+        warnings.extend(
+            variable_warnings(source, kind=kind, field=field, kind_label=kind_label)
+        )
+    return errors, warnings
