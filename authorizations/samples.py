@@ -1,0 +1,112 @@
+"""Realistic sample inputs for previewing an endpoint's templates.
+
+The preview panel starts from these, so a developer sees a real request and
+a real contract check before connecting anything.  The values are made up but
+shaped like the real thing: the user info reply is Basecamp's
+``authorization.json`` from the Integry guide, the token replies are RFC 6749
+§5.1's and RFC 5849 §2.3's examples.
+"""
+
+from __future__ import annotations
+
+import copy
+
+# What the platform sends to a token endpoint and what the end user's form
+# supplies (DESIGN.md §3, requestBody).  The redirect URI carries its own
+# query on purpose: it must survive being written into another query string.
+REQUEST_BODY = {
+    "client_id": "console-client-4f2a9c",
+    "client_secret": "cs_live_8d7f6e5a4b3c2d1e0f9a7b6c",
+    "redirect_uri": "https://console.example.com/oauth/callback?x=1&y=2",
+    "code": "SplxlOBeZQQYbYS6WxSbIA",
+    "grant_type": "authorization_code",
+    "refresh_token": "rt_tGzv3JOkF0XG5Qx2TlKWIA",
+    # RFC 7636 appendix B's verifier.
+    "code_verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+    "scope": "read write",
+    "username": "jason@basecamp.com",
+    "password": "correct-horse-battery-staple",
+    "api_key": "ak_live_51HcXyZ2eB7qLmN0pQ",
+    "api_secret": "as_live_9f8e7d6c5b4a3210fedc",
+    "url": "https://acme.example.com",
+}
+
+# The stored credentials of a connected account (DESIGN.md §3, query).
+QUERY = {
+    "access_token": "2YotnFZFEjr1zCsicMWpAA",
+    "refresh_token": "tGzv3JOkF0XG5Qx2TlKWIA",
+    "oauth_token": "nnch734d00sl2jdk",
+    "oauth_token_secret": "pfkkdhi9sl3r4s00",
+    "username": "jason@basecamp.com",
+    "password": "correct-horse-battery-staple",
+    "api_key": "ak_live_51HcXyZ2eB7qLmN0pQ",
+    "api_secret": "as_live_9f8e7d6c5b4a3210fedc",
+    "url": "https://acme.example.com",
+    "extras": {"account_id": 99999999},
+}
+
+# Basecamp's https://launchpad.37signals.com/authorization.json, as the
+# Integry guide shows it.
+BASECAMP_AUTHORIZATION = {
+    "expires_at": "2026-12-31T17:00:00Z",
+    "identity": {
+        "id": 9999999,
+        "first_name": "Jason",
+        "last_name": "Fried",
+        "email_address": "jason@basecamp.com",
+    },
+    "accounts": [
+        {
+            "product": "bc3",
+            "id": 99999999,
+            "name": "Honcho Design",
+            "href": "https://3.basecampapi.com/99999999",
+            "app_href": "https://3.basecamp.com/99999999",
+        }
+    ],
+}
+
+# RFC 6749 §5.1's successful token response.
+OAUTH2_TOKEN_RESPONSE = {
+    "access_token": "at_b1TS0Kr7QgYzL8vXwE3nHc",
+    "token_type": "Bearer",
+    "expires_in": 3600,
+    "refresh_token": "rt_9Xq2LmN4vB7cK1zP5sD8fG",
+    "scope": "read write",
+    "example_parameter": "example_value",
+}
+
+# RFC 5849 §2.1 (temporary credentials) and §2.3 (token credentials).
+OAUTH1_REQUEST_TOKEN_RESPONSE = {
+    "oauth_token": "hh5s93j4hdidpola",
+    "oauth_token_secret": "hdhd0244k9j7ao03",
+    "oauth_callback_confirmed": "true",
+}
+OAUTH1_TOKEN_RESPONSE = {
+    "oauth_token": "nnch734d00sl2jdk",
+    "oauth_token_secret": "pfkkdhi9sl3r4s00",
+}
+
+_RESPONSES = {
+    "user_info": BASECAMP_AUTHORIZATION,
+    "access_token": OAUTH2_TOKEN_RESPONSE,
+    "request_token": OAUTH1_REQUEST_TOKEN_RESPONSE,
+    "revoke": {},
+}
+
+
+def sample_inputs(kind: str, *, flow: str | None = None) -> dict:
+    """Return fresh sample ``requestBody``, ``query`` and ``response`` for a kind.
+
+    ``flow`` "oauth1" gives the OAuth1 token reply for the access token
+    endpoint; the copies may be changed freely.
+    """
+    response = _RESPONSES.get(kind, {})
+    if kind == "access_token" and flow == "oauth1":
+        response = OAUTH1_TOKEN_RESPONSE
+    return copy.deepcopy(
+        {"requestBody": REQUEST_BODY, "query": QUERY, "response": response}
+    )
+
+
+__all__ = ["sample_inputs"]
