@@ -93,6 +93,8 @@ class RenderedRequest:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: str | None = None
     content_type: str | None = None
+    # Accepted but worth fixing (a trailing comma in the body), in words.
+    warnings: list[str] = field(default_factory=list)
 
 
 # --- context ------------------------------------------------------------------
@@ -214,6 +216,7 @@ def render_request(
     otherwise ``body_format`` does and the matching header is added.
     """
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     request = _request(
         method=method,
         url=url,
@@ -222,10 +225,11 @@ def render_request(
         headers=headers,
         context=context,
         problems=problems,
-        warnings=[],
+        warnings=warnings,
     )
     if problems:
         raise EndpointRenderError(problems)
+    request.warnings = [warning.message for warning in warnings]
     return request
 
 
