@@ -56,6 +56,7 @@ _SECRET_HEADER = re.compile(
     re.IGNORECASE,
 )
 BODY_FORMATS = ("json", "form", "none")
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]").search
 
 
 class EndpointRenderError(TemplateError):
@@ -168,7 +169,7 @@ def check_url(url: str) -> None:
     """Raise ``TemplateError`` unless ``url`` is an http(s) URL with a host."""
     if not url:
         raise TemplateError("The URL is empty.")
-    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+    if _SPACE_OR_CONTROL(url):
         raise TemplateError(
             f'The URL "{_excerpt(url)}" contains a space or a line break.'
         )

@@ -170,9 +170,11 @@ def _drop_trailing_commas(text: str) -> tuple[str, list[int]]:
     for match in _TRAILING.finditer(text):
         if match.group() != ",":
             continue
-        before = text[: match.start()].rstrip()
+        before = match.start() - 1
+        while before >= 0 and text[before].isspace():
+            before -= 1
         # "{,}" and "[1,,]" are not a trailing comma after a value.
-        if before and before[-1] not in "{[,":
+        if before >= 0 and text[before] not in "{[,":
             positions.append(match.start())
     if not positions:
         return text, []
