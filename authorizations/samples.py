@@ -95,7 +95,7 @@ _RESPONSES = {
 }
 
 
-def sample_inputs(kind: str, *, flow: str | None = None) -> dict:
+def samples_for(kind: str, *, flow: str | None = None) -> dict:
     """Return fresh sample ``requestBody``, ``query`` and ``response`` for a kind.
 
     ``flow`` "oauth1" gives the OAuth1 token reply for the access token
@@ -109,4 +109,4 @@ def sample_inputs(kind: str, *, flow: str | None = None) -> dict:
     )
 
 
-__all__ = ["sample_inputs"]
+__all__ = ["samples_for"]

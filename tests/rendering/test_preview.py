@@ -15,7 +15,7 @@ from authorizations.rendering import (
     SECRET_REQUEST_FIELDS,
     preview_endpoint,
 )
-from authorizations.samples import sample_inputs
+from authorizations.samples import samples_for
 
 CATALOG = settings.BASE_DIR / "catalog"
 
@@ -35,7 +35,7 @@ def catalog(slug: str, kind: str) -> dict:
 
 
 def preview(**fields):
-    fields.setdefault("samples", sample_inputs(fields["kind"]))
+    fields.setdefault("samples", samples_for(fields["kind"]))
     return preview_endpoint(**fields)
 
 
@@ -97,7 +97,7 @@ def test_secret_headers_are_masked_and_curl_matches_the_request():
     ],
 )
 def test_no_secret_sample_value_appears_anywhere(slug, kind):
-    samples = sample_inputs(kind)
+    samples = samples_for(kind)
     result = preview(**catalog(slug, kind), samples=samples)
     dumped = json.dumps(result, ensure_ascii=False)
     for secret in secret_values(samples):
@@ -106,7 +106,7 @@ def test_no_secret_sample_value_appears_anywhere(slug, kind):
 
 
 def test_secrets_embedded_in_url_and_bodies_are_masked_in_every_written_form():
-    samples = sample_inputs("access_token")
+    samples = samples_for("access_token")
     samples["requestBody"]["client_secret"] = 's3cr3t/with+odd&chars"é'
     result = preview(
         kind="access_token",
@@ -134,7 +134,7 @@ def test_secrets_embedded_in_url_and_bodies_are_masked_in_every_written_form():
 
 
 def test_the_basecamp_token_request_in_the_preview():
-    samples = sample_inputs("access_token")
+    samples = samples_for("access_token")
     result = preview(**catalog("basecamp", "access_token"), samples=samples)
     assert result["errors"] == []
     query = parse_qs(urlsplit(result["request"]["url"]).query)
@@ -159,7 +159,7 @@ def test_goto_token_preview_warns_about_the_trailing_comma():
 
 
 def test_an_error_in_one_field_still_renders_the_others():
-    samples = sample_inputs("user_info")
+    samples = samples_for("user_info")
     result = preview(
         kind="user_info",
         method="GET",
@@ -191,7 +191,7 @@ def test_an_error_in_one_field_still_renders_the_others():
 
 
 def test_response_template_errors_and_contract_errors():
-    samples = sample_inputs("user_info")
+    samples = samples_for("user_info")
     broken = preview(
         kind="user_info",
         method="GET",

@@ -23,7 +23,7 @@ from authorizations.rendering import (
     render_url,
     template_context,
 )
-from authorizations.samples import BASECAMP_AUTHORIZATION, sample_inputs
+from authorizations.samples import BASECAMP_AUTHORIZATION, samples_for
 from authorizations.templating import TemplateError
 
 CATALOG = settings.BASE_DIR / "catalog"
@@ -47,7 +47,7 @@ def context(**inputs):
 @pytest.mark.django_db
 def test_basecamp_token_request_sends_every_parameter_intact():
     endpoint = catalog_endpoint("basecamp", "access_token")
-    inputs = sample_inputs("access_token")
+    inputs = samples_for("access_token")
     request = render_endpoint_request(endpoint, request_body=inputs["requestBody"])
     assert request.method == "POST"
     assert request.body is None
@@ -72,7 +72,7 @@ def test_basecamp_token_request_sends_every_parameter_intact():
 @pytest.mark.django_db
 def test_basecamp_user_info_request_and_identity():
     endpoint = catalog_endpoint("basecamp", "user_info")
-    query = sample_inputs("user_info")["query"]
+    query = samples_for("user_info")["query"]
     request = render_endpoint_request(endpoint, query=query)
     assert request == RenderedRequest(
         method="GET",
@@ -89,7 +89,7 @@ def test_basecamp_user_info_request_and_identity():
 @pytest.mark.django_db
 def test_basecamp_token_response_maps_rfc6749_fields():
     endpoint = catalog_endpoint("basecamp", "access_token")
-    response = sample_inputs("access_token")["response"]
+    response = samples_for("access_token")["response"]
     _, contract = render_endpoint_response(endpoint, response=response, now=NOW)
     assert contract.ok
     assert contract.values == {
@@ -136,7 +136,7 @@ def test_basecamp_token_response_without_refresh_token_keeps_it_absent():
 )
 def test_goto_conditional_form_body_renders_both_branches(grant, expected):
     endpoint = catalog_endpoint("gotomeeting", "access_token")
-    body = {**sample_inputs("access_token")["requestBody"], "grant_type": grant}
+    body = {**samples_for("access_token")["requestBody"], "grant_type": grant}
     request = render_endpoint_request(endpoint, request_body=body)
     assert request.content_type == "application/x-www-form-urlencoded"
     assert parse_qs(request.body) == expected
@@ -174,7 +174,7 @@ def test_a_trailing_comma_after_a_conditional_is_a_warning_not_an_error():
 
 
 def test_the_default_oauth2_token_templates_render_to_their_contracts():
-    inputs = sample_inputs("access_token")
+    inputs = samples_for("access_token")
     request = render_request(
         method="POST",
         url="https://p.example.com/token",
