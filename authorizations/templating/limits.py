@@ -1,0 +1,743 @@
+"""Bounds on every compile and render: time, output, memory, size and nesting.
+
+Templates are written by integration developers of many teams, so each one is
+treated as hostile.  A template that runs too long, writes or allocates too
+much, or nests too deeply stops with a ``TemplateLimitError`` that names the
+bound ("The template exceeded its time limit (2 s)."), and the process goes on
+serving.
+
+The checks are cooperative and in-process: a subprocess or a thread per render
+would cost more than the render itself (``bench/render.py``), and neither can
+stop C code anyway.  What is checked where:
+
+* compile — the source is at most 256 KiB and its syntax tree at most 64 levels
+  deep (20 nested loops) before any Python is generated, so neither the Twig
+  parser nor Python's compiler can exhaust the stack;
+* render — each render gets a ``Budget`` (a deadline and a memory allowance)
+  in a context variable, so concurrent renders never share one.  The compiled
+  code spends it: ``tick()`` runs at every loop iteration, macro call and
+  block, and charges the literal text the loop body writes; arrow functions,
+  filters, functions and the operators that walk arrays (``in``, ``==``,
+  comparisons, array ``+``) check the deadline before they start; prints,
+  ``~``, captures, filters and functions charge the text and arrays they
+  create; filters whose output can dwarf their input (``format``,
+  ``number_format``, ``replace``, ``join``, ``batch``, ``range``, the
+  encoders …) refuse before they allocate; the output is measured before it
+  is joined.
+
+Memory is an allowance, not a measurement: everything a render creates counts,
+even what it drops again, so peak memory stays below it.  ``docs/templates.md``
+lists the bounds and what they cannot cover (one regular expression match).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import dataclasses
+import functools
+import math
+import types
+from time import perf_counter
+
+from jinja2.nodes import Node
+from markupsafe import Markup
+
+from . import php
+from .errors import TemplateError, TemplateRuntimeError, TemplateSyntaxError
+from .syntax import nodes as n
+from .syntax import runtime
+
+KiB = 1024
+MiB = 1024 * KiB
+
+# What one list or mapping item costs against the memory limit: its pointer
+# plus, typically, the small object it points to.
+ITEM_BYTES = 32
+# How many characters one character can become when escaped or encoded
+# ("\ud83d\ude00" in JSON, "%F0%9F%98%80" in a URL, for one emoji).
+ENCODED_CHAR = 12
+# Python nests statically nested blocks (for loops) at most 20 deep.
+MAX_NESTED_LOOPS = 20
+# A regular expression for "matches" may not be longer than this.
+MAX_PATTERN = 64 * KiB
+# "replace" scans its text once per replacement pair (an alternation).
+MAX_REPLACE_WORK = 20_000_000
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Limits:
+    """The bounds of one compile or render."""
+
+    time: float = 2.0  # seconds per render
+    output: int = 1 * MiB  # characters a render may write
+    memory: int = 64 * MiB  # bytes (about) a render may create, in total
+    source: int = 256 * KiB  # UTF-8 bytes of template source
+    nesting: int = 64  # levels of the syntax tree
+
+
+DEFAULT_LIMITS = Limits()
+_limits: contextvars.ContextVar[Limits] = contextvars.ContextVar(
+    "twig_limits", default=DEFAULT_LIMITS
+)
+
+
+def current_limits() -> Limits:
+    """Return the limits that apply to compiles and renders in this context."""
+    return _limits.get()
+
+
+@contextlib.contextmanager
+def bounds(**changes):
+    """Apply other limits (``time=0.5``, ``memory=8 * MiB`` …) within a block."""
+    token = _limits.set(dataclasses.replace(_limits.get(), **changes))
+    try:
+        yield _limits.get()
+    finally:
+        _limits.reset(token)
+
+
+# --- errors ----------------------------------------------------------------------
+
+
+class TemplateLimitError(TemplateError):
+    """A compile or render went past one of its bounds; ``limit`` names which."""
+
+    def __init__(self, limit: str, message: str, **position):
+        super().__init__(message, **position)
+        self.limit = limit
+
+
+class CompileLimitError(TemplateLimitError, TemplateSyntaxError):
+    """Raised while compiling, so save-time checks report it like a syntax error."""
+
+
+class RenderLimitError(TemplateLimitError, TemplateRuntimeError):
+    """Raised while rendering."""
+
+
+def _amount(limit: str, limits: Limits) -> str:
+    if limit == "time":
+        return f"{limits.time:g} s"
+    if limit == "nesting":
+        return f"{limits.nesting} levels"
+    value = {"output": limits.output, "memory": limits.memory}.get(limit)
+    if value is None:
+        value = limits.source
+    if value % MiB == 0:
+        return f"{value // MiB} MiB"
+    if value % KiB == 0:
+        return f"{value // KiB} KiB"
+    return f"{value} bytes"
+
+
+def exceeded(limit: str, limits: Limits | None = None, detail: str = ""):
+    """Return the render error for a bound: time, output, memory or recursion."""
+    limits = limits or _limits.get()
+    if limit == "recursion":
+        amount = "macros call themselves or data nests too deeply"
+    elif limit == "work":
+        amount = detail
+    else:
+        amount = _amount(limit, limits)
+        if detail:
+            amount = f"{amount}: {detail}"
+    return RenderLimitError(
+        limit, f"The template exceeded its {limit} limit ({amount})."
+    )
+
+
+def _compile_exceeded(limit: str, limits: Limits, detail: str = "", node=None):
+    amount = _amount("source" if limit == "size" else limit, limits)
+    if detail:
+        amount = detail
+    position = {}
+    if node is not None and getattr(node, "lineno", None):
+        position = {"line": node.lineno, "column": getattr(node, "col", None)}
+    return CompileLimitError(
+        limit, f"The template exceeded its {limit} limit ({amount}).", **position
+    )
+
+
+def nesting_error() -> CompileLimitError:
+    """Return the compile error for a template the parser could not descend."""
+    return _compile_exceeded("nesting", _limits.get())
+
+
+# --- compile ---------------------------------------------------------------------
+
+
+def check_source(source: str) -> None:
+    """Refuse template source larger than the size limit."""
+    limits = _limits.get()
+    if len(source) > limits.source or (
+        len(source) * 4 > limits.source
+        and len(source.encode("utf-8", "surrogatepass")) > limits.source
+    ):
+        raise _compile_exceeded("size", limits)
+
+
+def check_module(module: n.Module) -> int:
+    """Refuse a syntax tree nested too deeply; return the tick weight.
+
+    The weight is what one tick charges for literal text: 8 bytes (a list
+    slot) per text node of the heaviest loop or macro body, since literal
+    text is appended by reference, never copied, until the output is joined.
+    """
+    limits = _limits.get()
+    texts: dict[int, int] = {}
+    # (node, depth, nested loops, id of the loop or macro whose body it is in)
+    stack = [(module, 0, 0, 0)]
+    while stack:
+        node, depth, loops, owner = stack.pop()
+        if depth > limits.nesting:
+            raise _compile_exceeded("nesting", limits, node=node)
+        if loops > MAX_NESTED_LOOPS:
+            detail = f"{MAX_NESTED_LOOPS} nested loops"
+            raise _compile_exceeded("nesting", limits, detail, node=node)
+        kind = type(node)
+        if kind is n.Text:
+            texts[owner] = texts.get(owner, 0) + 1
+            continue
+        for field in node.fields:
+            value = getattr(node, field)
+            inner_owner, inner_loops, inner_depth = owner, loops, depth + 1
+            if field == "body" and kind in (n.For, n.Macro):
+                inner_owner = id(node)
+                inner_loops = loops + (kind is n.For)
+            if kind is n.Binary and node.op == "~" and field == "left":
+                # A chain of ~ compiles to one flat concat call.
+                inner_depth = depth
+            if isinstance(value, dict):
+                value = list(value.values())
+            elif not isinstance(value, list):
+                value = [value]
+            for child in value:
+                if isinstance(child, Node):
+                    stack.append((child, inner_depth, inner_loops, inner_owner))
+    texts.pop(0, None)
+    return 8 * max(texts.values(), default=0)
+
+
+# --- render ----------------------------------------------------------------------
+
+
+class Budget:
+    """What one render may still spend: its deadline and its memory allowance."""
+
+    __slots__ = ("limits", "deadline", "memory", "weight", "ranges")
+
+    def __init__(self, limits: Limits, weight: int):
+        self.limits = limits
+        self.deadline = perf_counter() + limits.time
+        self.memory = limits.memory
+        self.weight = weight
+        self.ranges: dict | None = None
+
+    def charge(self, size: int) -> None:
+        self.memory -= size
+        if self.memory < 0:
+            raise exceeded("memory", self.limits)
+
+    def require(self, size: int, detail: str = "") -> None:
+        """Refuse before allocating ``size`` bytes that would not fit."""
+        if size > self.memory:
+            raise exceeded("memory", self.limits, detail)
+
+
+_budget: contextvars.ContextVar[Budget | None] = contextvars.ContextVar(
+    "twig_budget", default=None
+)
+
+
+def bounded(root, weight: int):
+    """Wrap a compiled template's root function so each render has a budget."""
+
+    def render_bounded(context, state):
+        limits = _limits.get()
+        token = _budget.set(Budget(limits, weight))
+        try:
+            out = root(context, state)
+            if sum(map(len, out)) > limits.output:
+                raise exceeded("output", limits)
+            return out
+        except RecursionError:
+            raise exceeded("recursion", limits) from None
+        except MemoryError:
+            raise exceeded("memory", limits) from None
+        finally:
+            _budget.reset(token)
+
+    return render_bounded
+
+
+def tick() -> None:
+    """Run at each loop iteration, macro call and block: time and literal text."""
+    budget = _budget.get()
+    if budget is None:
+        return
+    if budget.weight:
+        budget.memory -= budget.weight
+        if budget.memory < 0:
+            raise exceeded("memory", budget.limits)
+    if perf_counter() > budget.deadline:
+        raise exceeded("time", budget.limits)
+
+
+def check_time() -> None:
+    """Raise when the render in progress is past its deadline."""
+    budget = _budget.get()
+    if budget is not None and perf_counter() > budget.deadline:
+        raise exceeded("time", budget.limits)
+
+
+def charge(size: int) -> None:
+    """Count ``size`` bytes against the memory of the render in progress."""
+    budget = _budget.get()
+    if budget is not None:
+        budget.charge(size)
+
+
+def output_limit() -> int:
+    """Return the output limit, for layers that rewrite a render's output."""
+    return _limits.get().output
+
+
+def check_output(size: int) -> None:
+    """Raise the output limit error when a rewritten output is too long."""
+    limits = _limits.get()
+    if size > limits.output:
+        raise exceeded("output", limits)
+
+
+def counting(printer):
+    """Wrap a printer so what each ``{{ }}`` prints counts against memory.
+
+    A value printed as a marker and written later (contextual escaping) is
+    charged at its encoded size, so the later writing is bounded too.
+    """
+
+    def print_counted(value, site):
+        text = printer(value, site)
+        budget = _budget.get()
+        if budget is not None:
+            size = len(text) + 8
+            if value is not text:
+                cls = value.__class__
+                if cls is str or cls is Markup:
+                    size += len(value)
+                elif cls is list or cls is dict:
+                    size += encoded_size(value, budget)
+            budget.memory -= size
+            if budget.memory < 0:
+                raise exceeded("memory", budget.limits)
+        return text
+
+    return print_counted
+
+
+def _size_of(value) -> int:
+    cls = value.__class__
+    if cls is str or cls is Markup:
+        return len(value)
+    if cls is list or cls is dict:
+        return ITEM_BYTES * len(value)
+    return 0
+
+
+def encoded_size(value, budget: Budget, *, indent: int = 0, prefixed=False) -> int:
+    """Return an upper bound of the text ``value`` encodes to (JSON, query).
+
+    Walks the value (a shared list counts once per place it appears, as an
+    encoder writes it) and stops past the memory left, so a small structure
+    that refers to itself many times cannot make an encoder run for hours.
+    ``indent`` is what each nesting level adds per line (pretty JSON);
+    ``prefixed`` counts each value's key path again (``a%5Bb%5D=`` queries).
+    """
+    stop = budget.memory
+    total = 0
+    visited = 0
+    stack = [(value, 1, 0)]
+    while stack:
+        item, depth, prefix = stack.pop()
+        cls = item.__class__
+        if cls is list or cls is dict:
+            total += 2 + indent * depth
+            pairs = item.items() if cls is dict else enumerate(item)
+            for key, child in pairs:
+                key_size = ENCODED_CHAR * len(key) + 4 if key.__class__ is str else 24
+                total += key_size + indent * depth + 2
+                stack.append((child, depth + 1, prefix + key_size if prefixed else 0))
+            visited += len(item)
+            if visited > 4096:
+                visited = 0
+                if perf_counter() > budget.deadline:
+                    raise exceeded("time", budget.limits)
+        elif cls is str or cls is Markup:
+            total += ENCODED_CHAR * len(item) + 2 + prefix
+        else:
+            total += 32 + prefix
+        if total > stop:
+            raise exceeded("memory", budget.limits)
+    return total
+
+
+# --- filters and functions -------------------------------------------------------
+
+
+def _strings_size(args) -> int:
+    return sum(len(arg) for arg in args if isinstance(arg, str))
+
+
+def _needs_factor(factor: int):
+    def check(budget: Budget, args, kwargs):
+        size = _strings_size(args) + _strings_size(kwargs.values())
+        budget.require(factor * size)
+
+    return check
+
+
+def _check_format(budget: Budget, args, kwargs):
+    # sprintf pads to any width and precision it is given ("%1000000000s"):
+    # bound the result by every number in the format plus the values.
+    fmt = args[0] if args and isinstance(args[0], str) else ""
+    size = len(fmt) + sum(
+        len(value) if isinstance(value, str) else 32 for value in args[1:]
+    )
+    digits = 0
+    for char in fmt:
+        if char.isdigit():
+            digits = digits * 10 + int(char)
+            if digits > budget.memory:
+                break
+        else:
+            size += digits
+            digits = 0
+    size += digits
+    if "*" in fmt:
+        size += sum(
+            abs(int(value))
+            for value in args[1:]
+            if isinstance(value, int | float) and math.isfinite(value)
+        )
+    budget.require(size, '"format" would write too much')
+
+
+def _check_number_format(budget: Budget, args, kwargs):
+    decimals = args[1] if len(args) > 1 else kwargs.get("decimals")
+    separators = _strings_size(args[2:]) + _strings_size(kwargs.values())
+    try:
+        places = php.to_int(decimals) if decimals is not None else 0
+    except Exception:  # the filter itself reports a bad argument
+        return
+    budget.require(max(places, 0) + 400 * (1 + separators))
+
+
+def _check_replace(budget: Budget, args, kwargs):
+    if len(args) < 2 or not isinstance(args[0], str):
+        return
+    text, pairs = args[0], args[1]
+    if not isinstance(pairs, list | dict) or not pairs:
+        return
+    if len(text) * len(pairs) > MAX_REPLACE_WORK:
+        raise exceeded(
+            "work",
+            budget.limits,
+            f'"replace" takes at most {MAX_REPLACE_WORK:,} characters × pairs',
+        )
+    values = pairs.values() if isinstance(pairs, dict) else pairs
+    longest = max((len(v) if isinstance(v, str) else 32 for v in values), default=0)
+    budget.require(len(text) * max(longest, 1), '"replace" would write too much')
+
+
+def _check_join(budget: Budget, args, kwargs):
+    items = args[0] if args else None
+    if not isinstance(items, list | dict):
+        return
+    values = items.values() if isinstance(items, dict) else items
+    glue = sum(len(g) if isinstance(g, str) else 32 for g in args[1:])
+    size = glue * len(items) + sum(len(v) if isinstance(v, str) else 32 for v in values)
+    budget.require(size, '"join" would write too much')
+
+
+def _check_batch(budget: Budget, args, kwargs):
+    fill = args[2] if len(args) > 2 else kwargs.get("fill")
+    if fill is None or len(args) < 2:
+        return
+    try:
+        size = php.to_float(args[1])
+    except Exception:  # the filter itself reports a bad size
+        return
+    if size > 0:
+        budget.require(ITEM_BYTES * min(size, 2**62), '"batch" would pad too much')
+
+
+def _check_split(budget: Budget, args, kwargs):
+    if not args or not isinstance(args[0], str):
+        return
+    text = args[0]
+    delimiter = args[1] if len(args) > 1 else kwargs.get("delimiter")
+    if isinstance(delimiter, str) and delimiter:
+        pieces = text.count(delimiter) + 1
+    else:
+        pieces = len(text) + 1
+    budget.require(ITEM_BYTES * pieces, '"split" would make too many pieces')
+
+
+def _check_encoded(budget: Budget, args, kwargs, *, json: bool):
+    if not args:
+        return
+    value = args[0]
+    if isinstance(value, list | dict):
+        flags = args[1] if len(args) > 1 else kwargs.get("flags", 0)
+        pretty = json and isinstance(flags, int) and flags & 128  # PRETTY_PRINT
+        budget.require(
+            encoded_size(value, budget, indent=4 if pretty else 0, prefixed=not json)
+        )
+    elif isinstance(value, str):
+        budget.require(ENCODED_CHAR * len(value))
+
+
+def _check_range(budget: Budget, args, kwargs):
+    if len(args) < 2:
+        return
+    try:
+        low, high = php.to_float(args[0]), php.to_float(args[1])
+        step = abs(php.to_float(args[2])) if len(args) > 2 else 1.0
+    except Exception:  # range() itself reports bad arguments
+        return
+    if not (math.isfinite(low) and math.isfinite(high)) or step == 0:
+        return
+    items = abs(high - low) / step + 1
+    budget.require(
+        ITEM_BYTES * min(items, 2**62), f"range() would make {items:,.0f} items"
+    )
+
+
+_CHECKS = {
+    "format": _check_format,
+    "number_format": _check_number_format,
+    "replace": _check_replace,
+    "join": _check_join,
+    "batch": _check_batch,
+    "split": _check_split,
+    "json_encode": functools.partial(_check_encoded, json=True),
+    "url_encode": functools.partial(_check_encoded, json=False),
+    "escape": _needs_factor(ENCODED_CHAR),
+    "e": _needs_factor(ENCODED_CHAR),
+    "nl2br": _needs_factor(7),
+    "upper": _needs_factor(3),
+    "lower": _needs_factor(3),
+    "title": _needs_factor(3),
+    "capitalize": _needs_factor(3),
+    "convert_encoding": _needs_factor(4),
+    "date": _needs_factor(32),
+    "range": _check_range,
+}
+
+
+def _spaceship_in_time(a, b) -> int:
+    check_time()
+    return php.spaceship(a, b)
+
+
+def guard(kind: str, name: str, function):
+    """Wrap a filter or function so it checks the budget around its call.
+
+    Before: the deadline, and for filters that can write far more than they
+    are given, the size they would write.  After: the text or array made is
+    charged.  ``sort`` without an arrow gets a comparator that checks the
+    deadline, since a sort of a long list is the longest single call there is.
+    """
+    if kind == "test" or getattr(function, "twig_limits_guarded", False):
+        return function
+    check = _CHECKS.get(name)
+    is_sort = name == "sort"
+    is_range = kind == "function" and name == "range"
+
+    @functools.wraps(function)
+    def guarded(*args, **kwargs):
+        budget = _budget.get()
+        if budget is None:
+            return function(*args, **kwargs)
+        if perf_counter() > budget.deadline:
+            raise exceeded("time", budget.limits)
+        if is_range:
+            return _memo_range(budget, function, args, kwargs)
+        if check is not None:
+            check(budget, args, kwargs)
+        if is_sort and len(args) == 1 and not kwargs:
+            args = (args[0], _spaceship_in_time)
+        result = function(*args, **kwargs)
+        size = _size_of(result)
+        if size:
+            budget.memory -= size
+            if budget.memory < 0:
+                raise exceeded("memory", budget.limits)
+        return result
+
+    guarded.twig_limits_guarded = True
+    return guarded
+
+
+def _memo_range(budget: Budget, function, args, kwargs):
+    # Templates never change a list in place, so the same range within one
+    # render can be the same list: nested "for b in 1..n" loops then cost
+    # their iterations, not a fresh list per outer iteration.
+    key = tuple((arg.__class__, arg) for arg in args) if not kwargs else None
+    ranges = budget.ranges
+    if key is not None and ranges is not None and key in ranges:
+        return ranges[key]
+    _check_range(budget, args, kwargs)
+    result = function(*args, **kwargs)
+    budget.charge(_size_of(result))
+    if key is not None:
+        if ranges is None:
+            ranges = budget.ranges = {}
+        if len(ranges) < 16:
+            ranges[key] = result
+    return result
+
+
+# --- operators and runtime helpers -----------------------------------------------
+
+
+def _walks_arrays(operation):
+    """Check the deadline and the data's size before an operator walks arrays.
+
+    Comparing two arrays compares every nested value; a list that holds the
+    same list many times is small in memory but huge to walk, so its encoded
+    size is bounded first.
+    """
+
+    @functools.wraps(operation)
+    def checked(a, b):
+        if a.__class__ in _ARRAYS or b.__class__ in _ARRAYS:
+            budget = _budget.get()
+            if budget is not None:
+                if perf_counter() > budget.deadline:
+                    raise exceeded("time", budget.limits)
+                for value in (a, b):
+                    if value.__class__ in _ARRAYS:
+                        encoded_size(value, budget)
+        return operation(a, b)
+
+    return checked
+
+
+_ARRAYS = frozenset({list, dict})
+
+
+def _array_add(a, b):
+    if a.__class__ in _ARRAYS and b.__class__ in _ARRAYS:
+        # Array union copies both arrays.
+        check_time()
+        result = php.add(a, b)
+        charge(ITEM_BYTES * len(result))
+        return result
+    return php.add(a, b)
+
+
+def _concat(*parts) -> str:
+    budget = _budget.get()
+    if budget is not None:
+        size = 0
+        for part in parts:
+            size += len(part) if isinstance(part, str) else 32
+        budget.charge(size)
+    return runtime.concat(*parts)
+
+
+def _captured(parts: list) -> str:
+    budget = _budget.get()
+    if budget is not None:
+        budget.charge(sum(map(len, parts)))
+    return runtime.captured(parts)
+
+
+def _matches(subject, pattern) -> int:
+    check_time()
+    if isinstance(pattern, str) and len(pattern) > MAX_PATTERN:
+        raise exceeded("work", detail='"matches" takes patterns of at most 64 KiB')
+    return runtime.matches(subject, pattern)
+
+
+def _with_scope(context: dict, variables, only: bool) -> dict:
+    check_time()
+    scope = runtime.with_scope(context, variables, only)
+    charge(ITEM_BYTES * len(scope))
+    return scope
+
+
+def _in_time(function):
+    @functools.wraps(function)
+    def timed(*args):
+        check_time()
+        return function(*args)
+
+    return timed
+
+
+def _namespace(module, overrides: dict) -> types.SimpleNamespace:
+    names = {
+        name: value for name, value in vars(module).items() if not name.startswith("__")
+    }
+    return types.SimpleNamespace(**{**names, **overrides})
+
+
+# The compiled code reaches the PHP operators and the runtime helpers through
+# these two namespaces: the module's own functions, except the ones that can run
+# long or allocate much, which check the budget first.
+bounded_php = _namespace(
+    php,
+    {
+        "add": _array_add,
+        "contains": _walks_arrays(php.contains),
+        "loose_eq": _walks_arrays(php.loose_eq),
+        "same_as": _walks_arrays(php.same_as),
+        "spaceship": _walks_arrays(php.spaceship),
+        "less": _walks_arrays(php.less),
+        "greater": _walks_arrays(php.greater),
+        "less_equal": _walks_arrays(php.less_equal),
+        "greater_equal": _walks_arrays(php.greater_equal),
+    },
+)
+bounded_runtime = _namespace(
+    runtime,
+    {
+        "concat": _concat,
+        "captured": _captured,
+        "matches": _matches,
+        "with_scope": _with_scope,
+        "loop_items": _in_time(runtime.loop_items),
+        "loop_values": _in_time(runtime.loop_values),
+        "leave_scope": _in_time(runtime.leave_scope),
+        "check_time": check_time,
+    },
+)
+
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "Budget",
+    "CompileLimitError",
+    "Limits",
+    "RenderLimitError",
+    "TemplateLimitError",
+    "bounded",
+    "bounded_php",
+    "bounded_runtime",
+    "bounds",
+    "charge",
+    "check_module",
+    "check_output",
+    "check_source",
+    "check_time",
+    "counting",
+    "current_limits",
+    "encoded_size",
+    "exceeded",
+    "guard",
+    "output_limit",
+    "tick",
+]
