@@ -14,7 +14,9 @@ Hooks for the layers built on top of the engine:
   give each one a context; override ``twig_print`` or ``make_printer``.
 * limits — the generated code calls ``render_state.tick()`` at every loop
   iteration and macro call; pass ``tick=`` to ``TwigTemplate.render`` (or
-  override ``make_tick``) and raise from it to stop a render.
+  override ``make_tick``) and raise from it to stop a render.  By default
+  ``limits`` bounds every compile and render (time, output, memory, size,
+  nesting): see that module.
 * timezone — ``environment.timezone`` (also ``environment.globals
   ["_twig_timezone"]``) is the zone of the render in progress
   (``render(..., timezone=)``), for the date filters and functions.
@@ -33,9 +35,8 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from . import php
+from . import limits, php
 from .errors import TemplateError, TemplateRuntimeError, TemplateSyntaxError
-from .syntax import runtime
 from .syntax.codegen import TEMPLATE_FILENAME, TwigCodeGenerator
 from .syntax.parser import BUILTIN_TESTS, parse
 
@@ -211,7 +212,7 @@ class TwigEnvironment(ImmutableSandboxedEnvironment):
         found = self.twig_lookup(kind, name)
         if found is None:
             return _missing(kind, name)
-        return found
+        return limits.guard(kind, name, found)
 
     # --- hooks ---------------------------------------------------------------
 
@@ -229,7 +230,7 @@ class TwigEnvironment(ImmutableSandboxedEnvironment):
 
     def make_tick(self):
         """Return the callable run at each loop iteration and macro call."""
-        return runtime.tick
+        return limits.tick
 
     # --- compiling -----------------------------------------------------------
 
@@ -251,10 +252,12 @@ class TwigEnvironment(ImmutableSandboxedEnvironment):
     def _compile_uncached(self, source: str, strict: bool) -> TwigTemplate:
         if not isinstance(source, str):
             raise TemplateSyntaxError("A template must be text.")
+        limits.check_source(source)
         filters, functions, tests = self.known_names()
         generator = self.code_generator_class(self, strict=strict)
         try:
             module = parse(source, filters=filters, functions=functions, tests=tests)
+            weight = limits.check_module(module)
             code = generator.generate_module(module)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", SyntaxWarning)
@@ -262,12 +265,13 @@ class TwigEnvironment(ImmutableSandboxedEnvironment):
         except TemplateError:
             raise
         except RecursionError:
-            raise TemplateSyntaxError("The template nests too deeply.") from None
+            raise limits.nesting_error() from None
         except (SyntaxError, MemoryError, ValueError) as error:
             raise TemplateSyntaxError(
                 f"The template could not be compiled: {error}"
             ) from None
         template = self.template_class.from_code(self, compiled, {}, None)
+        template.root_render_func = limits.bounded(template.root_render_func, weight)
         template.source = source
         template.strict = strict
         template.print_sites = tuple(generator.print_sites)
@@ -276,7 +280,7 @@ class TwigEnvironment(ImmutableSandboxedEnvironment):
         template.default_state = RenderState(
             self,
             template,
-            print_=self.make_printer(template),
+            print_=limits.counting(self.make_printer(template)),
             tick=self.make_tick(),
             strict=strict,
         )

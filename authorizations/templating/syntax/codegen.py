@@ -125,9 +125,11 @@ class TwigCodeGenerator(CodeGenerator):
         self.outdent()
         body = self.stream.getvalue()
 
+        # php and rt are the modules' functions, with the ones that can run
+        # long or allocate much checking the render's budget (limits).
         header = [
-            "from authorizations.templating import php",
-            "from authorizations.templating.syntax import runtime as rt",
+            "from authorizations.templating.limits import bounded_php as php",
+            "from authorizations.templating.limits import bounded_runtime as rt",
             "name = 'template'",
             "blocks = {}",
             "ga = rt.getattr_",
@@ -270,7 +272,8 @@ class TwigCodeGenerator(CodeGenerator):
         # A block renders in place with a copy of the context (displayBlock
         # receives $context by value).
         saved = self.unique("_w")
-        self.line(f"{saved} = {self.ctx}", node)
+        self.line("t()", node)  # copying the context costs its size
+        self.line(f"{saved} = {self.ctx}")
         self.line(f"{self.ctx} = dict({self.ctx})")
         self.statements(node.body)
         self.line(f"{self.ctx} = {saved}")
@@ -515,7 +518,8 @@ class TwigCodeGenerator(CodeGenerator):
         finally:
             self.arrow_scopes.pop()
         params = ", ".join(f"{local}=None" for local in scope.values())
-        return f"(lambda {params}, *_: {body})"
+        # An arrow runs once per item of a filter: it checks the deadline.
+        return f"(lambda {params}, *_: rt.check_time() or {body})"
 
     def expr_macrocall(self, node: n.MacroCall) -> str:
         function = self.macro_names.get(node.name)
