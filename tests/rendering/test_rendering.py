@@ -305,3 +305,9 @@ def test_app_and_authorization_settings_never_carry_secrets():
     assert built["app"] == {"api_base_url": "https://a.example.com"}
     assert built["authorization"] == {"client_id": "id", "scopes": "a"}
     assert "response" not in built
+
+
+def test_a_line_break_written_by_the_header_template_itself_is_refused():
+    with pytest.raises(TemplateError) as caught:
+        render_header_value(name="X-Two", source="a\nb", context={})
+    assert caught.value.message.startswith('Header "X-Two": The value has a line break')
