@@ -57,14 +57,17 @@ from __future__ import annotations
 import contextvars
 import json
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from json.encoder import encode_basestring
 from urllib.parse import quote
 
 from . import php
 from .environment import TwigEnvironment, TwigTemplate
 from .errors import TemplateError, TemplateRuntimeError
+from .limits import check_output
 from .syntax import nodes as n
 from .syntax.parser import parse
 
@@ -121,9 +124,13 @@ class EscapingEnvironment(TwigEnvironment):
 
     def make_printer(self, template: TwigTemplate):
         plain = super().make_printer(template)
-        sites = analyze_sites(template)
-        template.escaping_sites = sites
-        template.escaping_marker = _marker_for(template.source)
+        sites = getattr(template, "escaping_sites", None)
+        if sites is None:  # once per compiled template
+            sites = template.escaping_sites = analyze_sites(template)
+            template.escaping_marker = _marker_for(template.source)
+            # The lexer state after each literal chunk, remembered per
+            # template: the chunks are its own text, so they repeat each render.
+            template.escaping_transitions = {Output.JSON: {}, Output.URL: {}}
         get = _recorder.get
 
         def print_(value, index):
@@ -143,13 +150,16 @@ def _marker_for(source: str) -> str:
 
 
 _environment: EscapingEnvironment | None = None
+_environment_lock = threading.Lock()
 
 
 def get_escaping_environment() -> EscapingEnvironment:
     """Return the process-wide escaping environment, created on first use."""
     global _environment
     if _environment is None:
-        _environment = EscapingEnvironment()
+        with _environment_lock:
+            if _environment is None:
+                _environment = EscapingEnvironment()
     return _environment
 
 
@@ -172,7 +182,9 @@ def render_escaped(
     if output is Output.HEADER:
         recorder = _HeaderRecorder()
     else:
-        recorder = _MarkerRecorder(template.escaping_marker)
+        recorder = _MarkerRecorder(
+            template.escaping_marker, template.escaping_transitions
+        )
     token = _recorder.set(recorder)
     try:
         text = template.render(context, timezone=timezone)
@@ -192,11 +204,12 @@ class _HeaderRecorder:
 
 
 class _MarkerRecorder:
-    __slots__ = ("marker", "values")
+    __slots__ = ("marker", "values", "transitions")
 
-    def __init__(self, marker: str):
+    def __init__(self, marker: str, transitions: dict):
         self.marker = marker
         self.values: list = []
+        self.transitions = transitions
 
     def __call__(self, value, site: Site) -> str:
         if site.captured:
@@ -214,12 +227,20 @@ class _MarkerRecorder:
             advance, escape, state = _advance_json, _escape_json, _OUT
         else:
             advance, escape, state = _advance_url, _escape_url, _START
+        transitions = self.transitions[output]
         values = self.values
         pieces = []
+        size = 0
         for position, part in enumerate(parts):
             if position % 2 == 0:
                 if part:
-                    state = advance(state, part)
+                    key = (state, part)
+                    after = transitions.get(key)
+                    if after is None:
+                        after = advance(state, part)
+                        if len(transitions) < _TRANSITIONS_SIZE:
+                            transitions[key] = after
+                    state = after
                     pieces.append(part)
                 continue
             value, site = values[int(part)]
@@ -231,12 +252,17 @@ class _MarkerRecorder:
                 message = f"{site.expression} could not be written: {error}"
                 raise site.error(message) from None
             pieces.append(escaped)
+            size += len(escaped)
+        # Escaping can lengthen the output past what the render was allowed.
+        check_output(size + len(text))
         return "".join(pieces)
 
 
 # --- JSON ----------------------------------------------------------------------
 
 _OUT, _STRING, _STRING_ESCAPE = "out", "string", "string-escape"
+# Loops can make literal runs of any length; past this many, scan again.
+_TRANSITIONS_SIZE = 256
 _STRING_BODY = re.compile(r'[^"\\]*')
 
 
@@ -265,7 +291,7 @@ def json_value(value) -> str:
     if value is None or value is True or value is False:
         return json.dumps(value)
     if isinstance(value, str):
-        return json.dumps(str(value), ensure_ascii=False)
+        return encode_basestring(value)
     if isinstance(value, int | float):
         try:
             return json.dumps(value, allow_nan=False)
@@ -286,7 +312,7 @@ def _text(value) -> str:
 
 def json_string_content(text: str) -> str:
     """Escape text for the inside of a JSON string literal (quotes excluded)."""
-    return json.dumps(text, ensure_ascii=False)[1:-1]
+    return encode_basestring(text)[1:-1]
 
 
 def _escape_json(state: str, value, site: Site) -> tuple[str, str]:
@@ -300,7 +326,8 @@ def _escape_json(state: str, value, site: Site) -> tuple[str, str]:
         return json_value(value), _OUT
     # Inside a string: a list or mapping is written as its JSON text (Twig
     # would print "Array", which no API wants).
-    escaped = json_string_content(_text(value))
+    text = value if value.__class__ is str else _text(value)
+    escaped = encode_basestring(text)[1:-1]
     if state is _STRING_ESCAPE and not escaped:
         return escaped, state
     return escaped, _STRING
@@ -310,6 +337,7 @@ def _escape_json(state: str, value, site: Site) -> tuple[str, str]:
 
 _START, _PATH, _QUERY, _FRAGMENT = "start", "path", "query", "fragment"
 _HTTP_URL = re.compile(r"https?://", re.IGNORECASE)
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*").fullmatch
 _BARE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # What |raw keeps as written in each part of a URL (RFC 3986 §3.3-3.5), minus
 # the characters that would end the value: & and + split or change a query
@@ -371,6 +399,8 @@ def _escape_url(state: str, value, site: Site) -> tuple[str, str]:
         return _keep_as_url_text(text, _RAW_SAFE[state]), state
     # RFC 3986 percent-encoding: only A-Z a-z 0-9 - . _ ~ stay as they are, so
     # no value can add a path segment, a parameter or a fragment.
+    if _UNRESERVED(text):
+        return text, state
     return quote(text, safe="~"), state
 
 

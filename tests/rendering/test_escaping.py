@@ -9,6 +9,7 @@ import pytest
 
 from authorizations.templating import TemplateError, render
 from authorizations.templating.escaping import Output, render_escaped
+from authorizations.templating.limits import TemplateLimitError, bounds
 
 REDIRECT = "https://console.example.com/oauth/callback?x=1&y=2"
 
@@ -267,3 +268,28 @@ def test_a_header_value_is_otherwise_written_as_is():
 def test_a_template_containing_the_marker_character_still_renders():
     text = render_escaped('{"v": "\x00{{ v }}"}', {"v": "x"}, output=Output.JSON)
     assert text == '{"v": "\x00x"}'
+
+
+def test_escaping_cannot_take_the_output_past_its_limit():
+    # The render writes short markers; the escaped text is measured again.
+    with bounds(output=100):
+        assert render_escaped('"{{ v }}"', {"v": "\x01" * 10}, output=Output.JSON)
+        with pytest.raises(TemplateLimitError, match="output limit"):
+            render_escaped('"{{ v }}"', {"v": "\x01" * 20}, output=Output.JSON)
+
+
+def test_safety_is_read_from_the_outermost_filter():
+    source = (
+        '{"a": {{ v|json_encode|raw }}, "b": {{ v|raw|upper|json_encode }}, '
+        '"c": {{ flag ? v|json_encode : w|json_encode }}}'
+    )
+    text, data = as_json(source, v="x", w="y", flag=True)
+    assert data == {"a": "x", "b": "X", "c": "x"}
+
+
+def test_autoescape_url_blocks_count_as_url_encoded():
+    url = as_url(
+        "https://a.example.com/?q={% autoescape 'url' %}{{ q }}{% endautoescape %}",
+        q="a b",
+    )
+    assert url == "https://a.example.com/?q=a%20b"
