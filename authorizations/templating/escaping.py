@@ -176,6 +176,7 @@ def render_escaped(
     Raise ``TemplateError`` (with the line and column of the template) when a
     value cannot be written where it is printed.
     """
+    output = Output(output)  # "json" works as well as Output.JSON
     template = compile_escaped(source)
     if output is Output.TEXT:
         return template.render(context, timezone=timezone)

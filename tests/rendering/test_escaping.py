@@ -293,3 +293,7 @@ def test_autoescape_url_blocks_count_as_url_encoded():
         q="a b",
     )
     assert url == "https://a.example.com/?q=a%20b"
+
+
+def test_the_output_may_be_named_by_text():
+    assert render_escaped('{"v": {{ v }}}', {"v": 1}, output="json") == '{"v": 1}'
