@@ -17,7 +17,7 @@ import copy
 REQUEST_BODY = {
     "client_id": "console-client-4f2a9c",
     "client_secret": "cs_live_8d7f6e5a4b3c2d1e0f9a7b6c",
-    "redirect_uri": "https://console.example.com/oauth/callback?x=1&y=2",
+    "redirect_uri": "https://console.example.com/oauth/callback",
     "code": "SplxlOBeZQQYbYS6WxSbIA",
     "grant_type": "authorization_code",
     "refresh_token": "rt_tGzv3JOkF0XG5Qx2TlKWIA",

@@ -38,14 +38,13 @@ compiled: the engine compiles ``|raw`` away and ``json_encode``/``url_encode``
 return plain text, and markupsafe's ``Markup`` only ever means "safe for
 HTML", which says nothing about JSON or URLs.  The outermost filter decides:
 
-* ``|raw`` — verbatim in JSON and headers.  In a URL it stays readable URL
-  text but cannot leave its component: only what may not appear there
-  literally, and the characters that would end it (``&``, ``+``, ``#`` in a
-  query; ``?``, ``#`` in a path) are percent-encoded, ``%XX`` kept.  This is
-  why the Integry guide's ``redirect_uri={{ requestBody.redirect_uri|raw }}``
-  still delivers a redirect URI with its own ``?x=1&y=2`` intact: the guide
-  uses ``raw`` only to turn off Twig's HTML autoescaping, which this console
-  does not have.
+* ``|raw`` — verbatim, as DESIGN.md §3 promises: the developer takes over.
+  In a URL the raw text may move the lexer on (a raw ``?a=1`` starts the
+  query).  The Integry guide writes ``redirect_uri={{ requestBody.redirect_uri
+  |raw }}`` only to turn off Twig's HTML autoescaping; that delivers the exact
+  redirect URI as long as it has no ``&``, ``+`` or ``#`` of its own (the
+  console's callback URL has none), and plain ``{{ requestBody.redirect_uri }}``
+  percent-encodes it for any redirect URI.
 * ``|json_encode`` — outside a JSON string it is a JSON value and is inserted
   as is; inside a string it is escaped once, so the string holds exactly the
   JSON text.
@@ -340,15 +339,9 @@ _START, _PATH, _QUERY, _FRAGMENT = "start", "path", "query", "fragment"
 _HTTP_URL = re.compile(r"https?://", re.IGNORECASE)
 _UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*").fullmatch
 _BARE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
-# What |raw keeps as written in each part of a URL (RFC 3986 §3.3-3.5), minus
-# the characters that would end the value: & and + split or change a query
-# parameter as servers read it (application/x-www-form-urlencoded).
-_RAW_SAFE = {
-    _START: "!#$&'()*+,/:;=?@[]%",
-    _PATH: "!$&'()*+,;=:@/%",
-    _QUERY: "!$'()*,;=:@/?%",
-    _FRAGMENT: "!$&'()*+,;=:@/?%",
-}
+# What a value that starts the URL keeps as written: every character RFC 3986
+# allows in a URL; anything else (spaces, non-ASCII) is percent-encoded.
+_URL_SAFE = "!#$&'()*+,/:;=?@[]%"
 
 
 def _advance_url(state: str, text: str) -> str:
@@ -392,12 +385,12 @@ def _escape_url(state: str, value, site: Site) -> tuple[str, str]:
                 f"The URL must start with http:// or https://; {site.expression} "
                 f"gave {shown}."
             )
-        text = _keep_as_url_text(text, _RAW_SAFE[_START])
+        text = _keep_as_url_text(text, _URL_SAFE)
         return text, _advance_url(_START, text)
     if kind is Kind.URL_ENCODED:
         return text, state
     if kind is Kind.RAW:
-        return _keep_as_url_text(text, _RAW_SAFE[state]), state
+        return text, _advance_url(state, text)
     # RFC 3986 percent-encoding: only A-Z a-z 0-9 - . _ ~ stay as they are, so
     # no value can add a path segment, a parameter or a fragment.
     if _UNRESERVED(text):

@@ -179,17 +179,27 @@ def test_a_redirect_uri_survives_the_query_string_escaped():
 
 
 def test_a_redirect_uri_survives_the_query_string_raw():
+    # The guide's redirect_uri|raw with the console's own callback URL.
+    callback = "https://console.example.com/oauth/callback"
     url = as_url(
-        "https://p.example.com/token?redirect_uri={{ r|raw }}&code=1", r=REDIRECT
+        "https://p.example.com/token?redirect_uri={{ r|raw }}&code=1", r=callback
     )
-    assert query_of(url) == {"redirect_uri": [REDIRECT], "code": ["1"]}
-    # raw keeps the URL readable: only the & that would end it is encoded.
-    assert "redirect_uri=https://console.example.com/oauth/callback?x=1%26y=2&" in url
+    assert url == f"https://p.example.com/token?redirect_uri={callback}&code=1"
+    assert query_of(url) == {"redirect_uri": [callback], "code": ["1"]}
 
 
-def test_raw_keeps_percent_escapes_it_is_given():
-    url = as_url("https://p.example.com/?a={{ v|raw }}", v="x%2Fy z")
-    assert url == "https://p.example.com/?a=x%2Fy%20z"
+def test_raw_inserts_verbatim_in_a_url():
+    url = as_url(
+        "https://p.example.com/?{{ q|raw }}#{{ f|raw }}", q="a=1&b=x%2Fy", f="t"
+    )
+    assert url == "https://p.example.com/?a=1&b=x%2Fy#t"
+    assert query_of(url) == {"a": ["1"], "b": ["x/y"]}
+
+
+def test_raw_text_moves_the_url_on():
+    # The raw text opened the query, so the next value is a query value.
+    url = as_url("https://p.example.com/x{{ q|raw }}{{ v }}", q="?v=", v="a&b")
+    assert url == "https://p.example.com/x?v=a%26b"
 
 
 def test_url_encode_output_is_not_encoded_twice():

@@ -28,7 +28,7 @@ from authorizations.templating import TemplateError
 
 CATALOG = settings.BASE_DIR / "catalog"
 NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
-REDIRECT = "https://console.example.com/oauth/callback?x=1&y=2"
+REDIRECT = "https://console.example.com/oauth/callback"
 
 
 def catalog_endpoint(slug: str, kind: str):
