@@ -240,19 +240,22 @@ class EndpointAdmin(ConsoleAdminMixin, admin.ModelAdmin):
 
     def preview_context(self, request, obj) -> dict:
         """Return what the Preview panel needs: its URL and sample input."""
-        authorization_id = (
-            obj.authorization_id
-            if obj is not None
-            else request.GET.get("authorization")
-        )
+        if obj is not None:
+            authorization = obj.authorization
+        else:
+            key = request.GET.get("authorization", "")
+            authorization = (
+                Authorization.objects.filter(pk=key).first() if key.isdigit() else None
+            )
         preview_url = reverse("admin:authorizations_endpoint_preview")
-        if authorization_id and str(authorization_id).isdigit():
+        if authorization is not None:
             # The app's and authorization's settings then reach the templates.
-            preview_url += f"?authorization={authorization_id}"
+            preview_url += f"?authorization={authorization.pk}"
+        flow = authorization.spec.flow if authorization is not None else None
         return {
             "preview_url": preview_url,
             # Every kind's samples: on the add page the kind is still a choice.
-            "preview_samples": preview.preview_samples_by_kind(),
+            "preview_samples": preview.preview_samples_by_kind(flow=flow),
             "preview_kind": obj.kind if obj is not None else "",
         }
 

@@ -11,23 +11,17 @@ from __future__ import annotations
 
 import json
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_POST
 
-from authorizations import types
-from authorizations.models import Authorization, Endpoint
-from authorizations.templating.checks import (
-    APP_KEYS,
-    AUTHORIZATION_KEYS,
-    check_endpoint_templates,
-)
-from authorizations.validators import HTTP_METHODS
+from authorizations import rendering, samples, types
+from authorizations.models import Authorization
+from authorizations.templating.checks import check_endpoint_templates
 
 # A preview carries a few templates and samples; anything near this is a mistake
 # or abuse, and is refused before it is parsed.
 MAX_PREVIEW_BYTES = 256 * 1024
-
-SAMPLE_NAMES = ("requestBody", "query", "response")
 
 
 class PreviewRequestError(ValueError):
@@ -38,23 +32,13 @@ def error_response(message: str, *, status: int) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def app_settings(app) -> dict:
-    """Return the app's non-secret settings, as templates see ``app``."""
-    return {key: getattr(app, key) for key in APP_KEYS}
+def preview_samples_by_kind(*, flow: str | None = None) -> dict[str, dict]:
+    """Return the panel's sample input for every endpoint kind, keyed by kind.
 
-
-def authorization_settings(authorization: Authorization) -> dict:
-    """Return the authorization's non-secret settings (never the client secret)."""
-    return {key: getattr(authorization, key) for key in AUTHORIZATION_KEYS}
-
-
-def preview_samples_by_kind() -> dict[str, dict]:
-    """Return the panel's sample input for every endpoint kind, keyed by kind."""
-    try:
-        from authorizations import samples
-    except ImportError:  # TEMPORARY until authorizations/samples.py lands
-        return {kind: {} for kind in types.ENDPOINT_KINDS}
-    return {kind: samples.samples_for(kind) for kind in types.ENDPOINT_KINDS}
+    ``flow`` is the authorization's flow family: an OAuth1 token endpoint
+    answers differently from an OAuth2 one.
+    """
+    return {kind: samples.samples_for(kind, flow=flow) for kind in types.ENDPOINT_KINDS}
 
 
 def _text(data: dict, name: str, *, default: str = "") -> str:
@@ -83,21 +67,6 @@ def _headers(data: dict) -> list[dict]:
     return result
 
 
-def _samples(data: dict) -> dict:
-    samples = data.get("samples") or {}
-    if not isinstance(samples, dict):
-        raise PreviewRequestError('"samples" must be an object.')
-    result = {}
-    for name in SAMPLE_NAMES:
-        value = samples.get(name)
-        # The provider's response may be any JSON (or text); the others are
-        # mappings of named values.
-        if name != "response" and value is not None and not isinstance(value, dict):
-            raise PreviewRequestError(f'The "{name}" sample must be a JSON object.')
-        result[name] = {} if value is None else value
-    return result
-
-
 def parse_preview_request(body: bytes) -> dict:
     """Read the panel's JSON into ``preview_endpoint``'s keyword arguments."""
     try:
@@ -113,21 +82,20 @@ def parse_preview_request(body: bytes) -> dict:
             if not kind
             else f'"{kind}" is not an endpoint kind.'
         )
-    method = _text(data, "method", default="GET").upper() or "GET"
-    if method not in HTTP_METHODS:
-        raise PreviewRequestError(f'"{method}" is not an HTTP method.')
-    body_format = _text(data, "body_format", default=Endpoint.BodyFormat.JSON)
-    if body_format not in Endpoint.BodyFormat.values:
-        raise PreviewRequestError(f'"{body_format}" is not a body format.')
+    sample_input = data.get("samples") or {}
+    if not isinstance(sample_input, dict):
+        raise PreviewRequestError('"samples" must be an object.')
+    # An unknown method or body format, or a sample that is not an object, is
+    # reported by preview_endpoint at its field, like any other problem.
     return {
         "kind": kind,
-        "method": method,
+        "method": _text(data, "method", default="GET"),
         "url": _text(data, "url"),
         "request_template": _text(data, "request_template"),
         "response_template": _text(data, "response_template"),
-        "body_format": body_format,
+        "body_format": _text(data, "body_format", default="json"),
         "headers": _headers(data),
-        "samples": _samples(data),
+        "samples": sample_input,
     }
 
 
@@ -135,14 +103,21 @@ def _problem_key(problem: dict) -> tuple:
     return (problem.get("field"), problem.get("line"), problem.get("message"))
 
 
-def merge_problems(found: list, extra: list[dict]) -> list:
-    """Append ``extra`` problems to ``found``, skipping ones already there."""
-    seen = {_problem_key(p) for p in found if isinstance(p, dict)}
+def merge_problems(found: list, extra: list[dict], *, per_field: bool = False) -> list:
+    """Append ``extra`` problems to ``found``, skipping ones already there.
+
+    ``per_field``: skip an extra problem whenever ``found`` has one for its
+    field (a template that failed to render already says why).
+    """
+    seen = {_problem_key(p) for p in found}
+    fields = {p.get("field") for p in found}
     merged = list(found)
     for problem in extra:
-        if _problem_key(problem) not in seen:
-            seen.add(_problem_key(problem))
-            merged.append(problem)
+        key = _problem_key(problem)
+        if key in seen or (per_field and problem["field"] in fields):
+            continue
+        seen.add(key)
+        merged.append(problem)
     return merged
 
 
@@ -153,6 +128,18 @@ def _authorization_for(request: HttpRequest) -> Authorization | None:
     if not key.isdigit():
         return None
     return Authorization.objects.select_related("app").filter(pk=key).first()
+
+
+def _read_body(request: HttpRequest) -> bytes | None:
+    """Return the request body, or None when it is over ``MAX_PREVIEW_BYTES``."""
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if declared.isdigit() and int(declared) > MAX_PREVIEW_BYTES:
+        return None  # refused unread
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return None
+    return body if len(body) <= MAX_PREVIEW_BYTES else None
 
 
 @require_POST
@@ -166,18 +153,8 @@ def endpoint_preview(request: HttpRequest, *, model_admin) -> JsonResponse:
         return error_response(
             "You do not have permission to preview endpoints.", status=403
         )
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > MAX_PREVIEW_BYTES:
-        return error_response(
-            f"The preview request is too large (over {MAX_PREVIEW_BYTES // 1024} "
-            "KiB): shorten the templates or the sample input.",
-            status=413,
-        )
-    body = request.body
-    if len(body) > MAX_PREVIEW_BYTES:
+    body = _read_body(request)
+    if body is None:
         return error_response(
             f"The preview request is too large (over {MAX_PREVIEW_BYTES // 1024} "
             "KiB): shorten the templates or the sample input.",
@@ -189,12 +166,13 @@ def endpoint_preview(request: HttpRequest, *, model_admin) -> JsonResponse:
         return error_response(str(error), status=400)
 
     authorization = _authorization_for(request)
-    from authorizations.rendering import preview_endpoint
-
-    result = preview_endpoint(
+    result = rendering.preview_endpoint(
         **arguments,
-        app=app_settings(authorization.app) if authorization else None,
-        authorization=authorization_settings(authorization) if authorization else None,
+        # Non-secret settings only: the sample requestBody has a fake secret.
+        app=rendering.app_settings(authorization.app) if authorization else None,
+        authorization=(
+            rendering.authorization_settings(authorization) if authorization else None
+        ),
     )
     errors, warnings = check_endpoint_templates(
         kind=arguments["kind"],
@@ -204,9 +182,9 @@ def endpoint_preview(request: HttpRequest, *, model_admin) -> JsonResponse:
         headers=arguments["headers"],
     )
     result["errors"] = merge_problems(
-        result.get("errors") or [], [e.as_dict() for e in errors]
+        result["errors"], [e.as_dict() for e in errors], per_field=True
     )
     result["warnings"] = merge_problems(
-        result.get("warnings") or [], [w.as_dict() for w in warnings]
+        result["warnings"], [w.as_dict() for w in warnings]
     )
     return JsonResponse(result)

@@ -60,7 +60,9 @@ QUERY_KEYS = (
     "user_identity",
 )
 # Non-secret settings only: a template's output is shown in previews and logs.
-APP_KEYS = ("name", "slug", "description", "api_base_url", "docs_url", "logo_url")
+# rendering.app_settings and authorization_settings build these (a test keeps
+# the two in step).
+APP_KEYS = ("name", "slug", "api_base_url", "docs_url")
 AUTHORIZATION_KEYS = (
     "name",
     "type",
