@@ -1,0 +1,402 @@
+"""Every compile and render is bounded, and ends past its bound with a clear error.
+
+No test asserts an absolute time (machines here are noisy): each case must end
+with its error, within a generous hang guard, and a normal render must work
+right after it (the process is unharmed).  Cases that spend the time limit use
+a short one through ``limits.bounds`` except the one that checks the default.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from authorizations.templating import (
+    TemplateError,
+    TemplateRuntimeError,
+    TemplateSyntaxError,
+    compile_template,
+    limits,
+    render,
+)
+from authorizations.templating.escaping import Output, render_escaped
+from authorizations.templating.limits import KiB, TemplateLimitError
+
+HANG_GUARD = 30  # seconds; far above any bound, only there to fail a hang
+
+
+@pytest.fixture(autouse=True)
+def process_still_serves():
+    yield
+    # After every case, the engine still renders normally.
+    assert render("{{ a ~ '-' ~ (b|upper) }}", {"a": 1, "b": "ok"}) == "1-OK"
+
+
+def fails_with(limit: str, source: str, context=None, **bounds) -> TemplateLimitError:
+    start = time.monotonic()
+    with limits.bounds(**bounds), pytest.raises(TemplateLimitError) as caught:
+        render(source, context or {})
+    assert time.monotonic() - start < HANG_GUARD
+    error = caught.value
+    assert error.limit == limit, error.message
+    assert error.message.startswith(f"The template exceeded its {limit} limit (")
+    return error
+
+
+# --- time -------------------------------------------------------------------------
+
+
+def test_nested_loops_stop_at_the_default_time_limit():
+    error = fails_with(
+        "time",
+        "{% for a in 1..100000 %}{% for b in 1..100000 %}{% endfor %}{% endfor %}",
+    )
+    assert error.message == "The template exceeded its time limit (2 s)."
+    assert isinstance(error, TemplateRuntimeError)
+    assert error.line == 1
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param(
+            "{% set a = range(1, 1000) %}{{ a|map(x => a|map(y => a|map(z => 1)))"
+            "|length }}",
+            id="nested-arrow-functions",
+        ),
+        pytest.param(
+            "{% set a = range(1, 1000) %}"
+            "{{ a|filter(x => a|filter(y => a|filter(z => 1)))|length }}",
+            id="nested-filters",
+        ),
+        pytest.param(
+            "{{ range(1, 1000000)|sort((p, q) => q <=> p)|first }}"
+            "{{ range(1, 1000000)|sort((p, q) => p <=> q)|first }}",
+            id="sort-with-arrow",
+        ),
+        pytest.param(
+            "{% for i in 1..1000 %}{{ range(1, 1000000)|sort|length }}{% endfor %}",
+            id="giant-sort",
+        ),
+        pytest.param(
+            "{% macro f(n) %}{% if n < 60 %}{{ _self.f(n + 1) }}{{ _self.f(n + 1) }}"
+            "{% endif %}{% endmacro %}{{ _self.f(0) }}",
+            id="exponential-macro",
+        ),
+        pytest.param(
+            "{% set big = range(1, 500000) %}" + "{% if -1 in big %}{% endif %}" * 5000,
+            id="straight-line-array-scans",
+        ),
+        pytest.param(
+            "{% set big = range(1, 300000) %}" + "{{ big == big ? 1 : 0 }}" * 5000,
+            id="straight-line-array-comparisons",
+        ),
+        pytest.param(
+            "{% set big = range(1, 300000) %}"
+            + "{{ (big|reduce((c, v) => c + v, 0)) > 0 }}" * 100,
+            id="reduce",
+        ),
+        pytest.param(
+            "{% for a in 1..1000000 %}{% if a is odd %}{% set x = a %}{% endif %}"
+            "{% endfor %}" * 50,
+            id="many-loops",
+        ),
+        pytest.param(
+            "{% set items = range(1, 100000) %}{% for a in items %}{% for b in items %}"
+            "{{ b == -1 ? b : '' }}{% endfor %}{% endfor %}",
+            id="nested-loops-over-data",
+        ),
+    ],
+)
+def test_long_work_stops_at_the_time_limit(source):
+    error = fails_with("time", source, time=0.3)
+    assert error.message == "The template exceeded its time limit (0.3 s)."
+
+
+def test_every_loop_of_a_render_shares_one_deadline():
+    source = "{% for i in 1..1000000 %}{% endfor %}" * 60
+    fails_with("time", source, time=0.3)
+
+
+def test_renders_in_other_threads_are_not_slowed_or_stopped():
+    results = []
+
+    def normal_renders():
+        for _ in range(200):
+            results.append(render("{% for i in 1..20 %}{{ i }}{% endfor %}", {}))
+
+    thread = threading.Thread(target=normal_renders)
+    thread.start()
+    fails_with(
+        "time",
+        "{% for a in 1..1000000 %}{% for b in 1..1000000 %}{% endfor %}{% endfor %}",
+        time=0.5,
+    )
+    thread.join(HANG_GUARD)
+    assert len(results) == 200
+    assert set(results) == {"".join(str(i) for i in range(1, 21))}
+
+
+# --- memory -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param(
+            "{% set s = 'x' %}{% for i in 1..40 %}{% set s = s ~ s %}{% endfor %}"
+            "{{ s|length }}",
+            id="string-doubling",
+        ),
+        pytest.param(
+            "{% set s %}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx{% endset %}"
+            "{% for i in 1..40 %}{% set s %}{{ s }}{{ s }}{% endset %}{% endfor %}",
+            id="capture-doubling",
+        ),
+        pytest.param(
+            "{% set l = [1] %}{% for i in 1..40 %}{% set l = l|merge(l) %}{% endfor %}"
+            "{{ l|length }}",
+            id="list-doubling",
+        ),
+        pytest.param("{{ '%1000000000s'|format('x')|length }}", id="format-width"),
+        pytest.param("{{ '%.1000000000f'|format(1)|length }}", id="format-precision"),
+        pytest.param("{{ '%*s'|format(1000000000, 'x')|length }}", id="format-star"),
+        pytest.param("{{ 1|number_format(1000000000)|length }}", id="number-format"),
+        pytest.param("{{ range(1, 10**12)|length }}", id="huge-range"),
+        pytest.param("{% for i in 1..10**12 %}{% endfor %}", id="huge-loop-range"),
+        pytest.param("{{ range(0, 1, 0.0000000001)|length }}", id="tiny-step"),
+        pytest.param("{{ [1]|batch(1000000000, 'x')|length }}", id="batch-padding"),
+        pytest.param(
+            "{% set s = 'ab' %}{% for i in 1..21 %}{% set s = s ~ s %}{% endfor %}"
+            "{{ s|split('')|length }}",
+            id="split-characters",
+        ),
+        pytest.param(
+            "{% set glue = 'x' %}{% for i in 1..12 %}{% set glue = glue ~ glue %}"
+            "{% endfor %}{{ range(1, 100000)|join(glue)|length }}",
+            id="join-glue",
+        ),
+        pytest.param(
+            "{% set s = 'x' %}{% for i in 1..20 %}{% set s = s ~ s %}{% endfor %}"
+            "{{ s|replace({'x': s})|length }}",
+            id="replace",
+        ),
+        pytest.param(
+            "{% set s = 'x' %}{% for i in 1..24 %}{% set s = s ~ s %}{% endfor %}"
+            "{{ s|e('url')|length }}",
+            id="escape",
+        ),
+        pytest.param(
+            "{% set a = [1] %}{% for i in 1..64 %}{% set a = [a, a] %}{% endfor %}"
+            "{{ a|json_encode|length }}",
+            id="json-of-shared-lists",
+        ),
+        pytest.param(
+            "{% set a = [1] %}{% for i in 1..64 %}{% set a = [a, a] %}{% endfor %}"
+            "{{ a|url_encode|length }}",
+            id="query-of-shared-lists",
+        ),
+        pytest.param(
+            "{% set a = [1] %}{% for i in 1..64 %}{% set a = [a, a] %}{% endfor %}"
+            "{% set b = [1] %}{% for i in 1..64 %}{% set b = [b, b] %}{% endfor %}"
+            "{{ a == b ? 'same' : 'not' }}",
+            id="comparison-of-shared-lists",
+        ),
+        pytest.param(
+            "{% set a = range(1, 200000) %}{% for i in 1..500 %}{% set a = [a] %}"
+            "{% endfor %}{{ a|json_encode(constant('JSON_PRETTY_PRINT'))|length }}",
+            id="pretty-print-indentation",
+        ),
+        pytest.param(
+            "{% set s = 'x' %}{% for i in 1..16 %}{% set s = s ~ s %}{% endfor %}"
+            "{{ range(1, 100000)|map(i => s ~ i)|length }}",
+            id="map-keeps-strings",
+        ),
+        pytest.param(
+            "{% set s = 'x' %}{% for i in 1..16 %}{% set s = s ~ s %}{% endfor %}"
+            "{% set kept = [] %}{% for i in 1..100000 %}"
+            "{% set kept = kept|merge([s ~ i]) %}{% endfor %}",
+            id="loop-keeps-strings",
+        ),
+        pytest.param(
+            "{% for i in 1..10000000 %}"
+            + "a{% if true %}{% endif %}" * 200
+            + "{% endfor %}",
+            id="literal-text-in-loops",
+        ),
+    ],
+)
+def test_allocation_stops_at_the_memory_limit(source):
+    error = fails_with("memory", source)
+    assert error.message.startswith("The template exceeded its memory limit (64 MiB")
+
+
+def test_memory_limit_can_be_lowered():
+    error = fails_with("memory", "{{ range(1, 1000)|length }}", memory=16 * KiB)
+    assert error.message.startswith("The template exceeded its memory limit (16 KiB")
+    with limits.bounds(memory=16 * KiB):
+        assert render("{{ range(1, 100)|length }}", {}) == "100"
+
+
+def test_huge_exponents_are_computed_as_php_does_not_folded():
+    start = time.monotonic()
+    template = compile_template("{{ 2 ** 99999999 }} {{ 9 ** 9 ** 9 }} {{ -2 ** 65 }}")
+    assert template.render({}) == "INF INF -3.6893488147419E+19"
+    assert time.monotonic() - start < HANG_GUARD
+
+
+def test_same_range_in_one_render_is_made_once():
+    # The inner range of nested loops is not a new allocation per iteration.
+    source = "{% for a in 1..50 %}{% for b in 1..100000 %}{% endfor %}{% endfor %}"
+    with limits.bounds(memory=4 * 1024 * KiB, time=60):
+        render(source, {})
+
+
+# --- output -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param(
+            "{% for i in 1..100000 %}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+            "{% endfor %}",
+            id="literal-text",
+        ),
+        pytest.param(
+            "{% set s = 'x' %}{% for i in 1..18 %}{% set s = s ~ s %}{% endfor %}"
+            "{% for i in 1..100 %}{{ s }}{% endfor %}",
+            id="printed-value",
+        ),
+        pytest.param("{{ range(1, 400000)|join(',') }}", id="one-print"),
+    ],
+)
+def test_output_stops_at_the_output_limit(source):
+    error = fails_with("output", source)
+    assert error.message == "The template exceeded its output limit (1 MiB)."
+
+
+def test_output_just_under_the_limit_renders():
+    output = render("{% for i in 1..1024 %}" + "x" * 1023 + "{% endfor %}", {})
+    assert len(output) == 1024 * 1023
+
+
+# --- recursion and nesting ----------------------------------------------------------
+
+
+def test_a_macro_calling_itself_stops_at_the_recursion_limit():
+    error = fails_with(
+        "recursion", "{% macro f(n) %}{{ _self.f(n+1) }}{% endmacro %}{{ _self.f(1) }}"
+    )
+    assert "macros call themselves" in error.message
+
+
+def test_deeply_nested_data_stops_at_the_recursion_limit():
+    fails_with(
+        "recursion",
+        "{% set a = 1 %}{% for i in 1..5000 %}{% set a = [a] %}{% endfor %}"
+        "{{ a == [a] ? 1 : 0 }}",
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param("{{ " + "(" * 10000 + "1" + ")" * 10000 + " }}", id="parens"),
+        pytest.param("{{ " + "[" * 10000 + "]" * 10000 + " }}", id="arrays"),
+        pytest.param("{{ " + "{a: " * 5000 + "1" + "}" * 5000 + " }}", id="hashes"),
+        pytest.param("{{ " + "not " * 10000 + "true }}", id="not-chain"),
+        pytest.param("{{ " + "- " * 10000 + "1 }}", id="minus-chain"),
+        pytest.param("{{ 2" + " ** 2" * 10000 + " }}", id="power-chain"),
+        pytest.param("{{ 1" + " + 1" * 10000 + " }}", id="plus-chain"),
+        pytest.param("{{ x" + "|upper" * 10000 + " }}", id="filter-chain"),
+        pytest.param("{{ x" + ".a" * 10000 + " }}", id="attribute-chain"),
+        pytest.param("{{ 1" + " ? 1 : 1" * 10000 + " }}", id="conditional-chain"),
+        pytest.param("{% if true %}" * 5000 + "x" + "{% endif %}" * 5000, id="ifs"),
+        pytest.param(
+            "{% for i in [1] %}" * 500 + "x" + "{% endfor %}" * 500, id="loops"
+        ),
+        pytest.param(
+            "{% for i in [1] %}" * 21 + "x" + "{% endfor %}" * 21, id="21-loops"
+        ),
+        pytest.param(
+            "{% set x %}" * 3000 + "x" + "{% endset %}" * 3000, id="set-blocks"
+        ),
+        pytest.param("{% with %}" * 3000 + "x" + "{% endwith %}" * 3000, id="with"),
+    ],
+)
+def test_deep_nesting_stops_at_the_nesting_limit_when_compiling(source):
+    start = time.monotonic()
+    with pytest.raises(TemplateLimitError) as caught:
+        compile_template(source)
+    assert time.monotonic() - start < HANG_GUARD
+    error = caught.value
+    assert error.limit == "nesting"
+    assert error.message.startswith("The template exceeded its nesting limit (")
+    # Save-time checks report it like any compile error.
+    assert isinstance(error, TemplateSyntaxError)
+
+
+def test_moderate_nesting_and_long_concatenations_compile():
+    assert render("{{ " + "(" * 40 + "1" + ")" * 40 + " }}", {}) == "1"
+    assert render("{% if true %}" * 30 + "x" + "{% endif %}" * 30, {}) == "x"
+    assert render("{{ 'a'" + " ~ 'a'" * 299 + " }}", {}) == "a" * 300
+    loops = "{% for i in [1] %}" * 20 + "x" + "{% endfor %}" * 20
+    assert render(loops, {}) == "x"
+
+
+# --- size ------------------------------------------------------------------------
+
+
+def test_huge_source_stops_at_the_size_limit():
+    with pytest.raises(TemplateLimitError) as caught:
+        compile_template("x" * (256 * KiB + 1))
+    assert caught.value.message == "The template exceeded its size limit (256 KiB)."
+    assert caught.value.limit == "size"
+
+
+def test_size_limit_counts_utf8_bytes():
+    with pytest.raises(TemplateLimitError):
+        compile_template("é" * (128 * KiB + 1))
+    assert render("é" * 1000, {}) == "é" * 1000
+
+
+def test_the_largest_template_compiles_in_bounded_time():
+    source = ("{{ response.items[0].name|default('') }}, " * 6000)[: 255 * KiB]
+    source = source[: source.rfind(",")]
+    start = time.monotonic()
+    compile_template(source)
+    assert time.monotonic() - start < HANG_GUARD
+
+
+# --- what remains ------------------------------------------------------------------
+
+
+def test_every_failure_is_a_template_error_with_a_message():
+    for source in (
+        "{{ 1 / 0 }}",
+        "{{ 'x'|date('Y') }}",
+        "{{ [1]|batch(0) }}",
+        "{{ 'a' matches '/(/' }}",
+        "{{ range(1, 2, 0) }}",
+    ):
+        with pytest.raises(TemplateError) as caught:
+            render(source, {})
+        assert caught.value.message
+
+
+def test_contextual_escaping_renders_are_bounded_too():
+    shared = "{% set a = [1] %}{% for i in 1..64 %}{% set a = [a, a] %}{% endfor %}"
+    with pytest.raises(TemplateLimitError) as caught:
+        render_escaped(shared + '{"a": {{ a }}}', {}, output=Output.JSON)
+    assert caught.value.limit == "memory"
+    with limits.bounds(time=0.3), pytest.raises(TemplateLimitError) as caught:
+        render_escaped(
+            "https://x.test/?q={% for a in 1..1000000 %}{% for b in 1..1000000 %}"
+            "{% endfor %}{% endfor %}",
+            {},
+            output=Output.URL,
+        )
+    assert caught.value.limit == "time"
