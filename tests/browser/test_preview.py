@@ -101,6 +101,19 @@ def test_typing_previews_the_identity_and_errors_and_copies_curl(
             path=str(path.with_stem(path.stem + "-panel"))
         )
 
+    # A misspelt variable is a warning, listed and marked, that does not block.
+    replace_response_template(
+        page,
+        '{"user_identity": "{{ response.identity.email_address }}'
+        '{{ query.acces_token }}"}',
+    )
+    warning = page.locator("#preview-warnings li").first
+    assert warning.get_attribute("data-field") == "response_template"
+    assert "Did you mean `access_token`?" in warning.inner_text()
+    assert page.locator(
+        '.cm-editor[data-for="id_response_template"] .cm-console-marker-warning'
+    ).is_visible()
+
     # Break the syntax on line 2: the error is listed at its line and marked in
     # the editor's gutter.
     replace_response_template(
