@@ -193,3 +193,28 @@ def test_saving_a_syntax_error_shows_it_at_the_field(admin_page, basecamp_user_i
         )
     basecamp_user_info.refresh_from_db()
     assert "{{ response.identity.last_name }}" in basecamp_user_info.response_template
+
+
+def test_the_add_page_previews_the_kind_chosen(admin_page, basecamp_user_info):
+    page = admin_page
+    authorization = basecamp_user_info.authorization
+    basecamp_user_info.delete()  # so that User Information is free to add again
+    add_url = reverse("admin:authorizations_endpoint_add")
+    page.goto(f"{page.live_server_url}{add_url}?authorization={authorization.pk}")
+    # No kind yet: the panel says what it needs.
+    page.wait_for_selector('#preview-status[data-state="error"]')
+    assert "Choose the endpoint's kind" in page.inner_text("#preview-status")
+
+    page.select_option("#id_kind", "access_token")
+    page.fill("#id_url", "https://launchpad.37signals.com/authorization/token")
+    replace_response_template(
+        page, '{"access_token": "{{ response.access_token }}", "expires_in": 60}'
+    )
+
+    # The token endpoint's samples: RFC 6749 §5.1's reply, masked in the output.
+    assert '"token_type": "Bearer"' in page.input_value("#preview-sample-response")
+    contract = page.locator("#preview-contract")
+    assert "ok" in contract.get_attribute("class")
+    assert "access_token" in contract.inner_text()
+    token = samples_for("access_token")["response"]["access_token"]
+    assert token not in page.inner_text(".preview-results")
