@@ -39,6 +39,7 @@ from apps.models import App
 from authorizations import types
 from authorizations.models import Authorization, Endpoint, Header
 from authorizations.services import authorization_clear_unused_settings
+from authorizations.templating.checks import check_endpoint_templates
 
 __all__ = [
     "FORMATS",
@@ -466,6 +467,55 @@ def _drop_repeated_slugs(
     return unique
 
 
+def _check_templates(
+    specs: Sequence[AppSpec], *, errors: list[Problem], warnings: list[Problem]
+) -> None:
+    """Compile every endpoint's templates, as saving it in the admin does.
+
+    A template that does not compile is an error at its path; a variable the
+    endpoint never gets is a warning, as on the admin form.
+    """
+    for app in specs:
+        for authorization in app.authorizations:
+            for endpoint in authorization.endpoints:
+                values = endpoint.values
+                headers = [
+                    {
+                        "name": h.values.get("name", ""),
+                        "value": h.values.get("value", ""),
+                    }
+                    for h in endpoint.headers
+                ]
+                found_errors, found_warnings = check_endpoint_templates(
+                    kind=endpoint.kind,
+                    url=_template_text(values.get("url")),
+                    request_template=_template_text(values.get("request_template")),
+                    response_template=_template_text(values.get("response_template")),
+                    headers=headers,
+                )
+                for problems, into in (
+                    (found_errors, errors),
+                    (found_warnings, warnings),
+                ):
+                    for problem in problems:
+                        where = _problem_location(endpoint, problem.field)
+                        into.append(Problem(where, problem.located_message()))
+
+
+def _template_text(value: Any) -> str:
+    # A value of the wrong shape is already reported by the schema.
+    return value if isinstance(value, str) else ""
+
+
+def _problem_location(endpoint: EndpointSpec, field_path: str) -> Location:
+    """Map `url` or `headers.N.value` to its place in the file."""
+    name, _, rest = field_path.partition(".")
+    if name != "headers" or not rest:
+        return endpoint.location.key(name)
+    number, _, header_field = rest.partition(".")
+    return endpoint.headers[int(number)].location.key(header_field or "value")
+
+
 def import_apps_config(*, sources: Sequence[ConfigSource]) -> ImportReport:
     """Make the database match the files: create or update each app by slug.
 
@@ -474,6 +524,7 @@ def import_apps_config(*, sources: Sequence[ConfigSource]) -> ImportReport:
     """
     specs, errors, warnings = _read_sources(sources)
     specs = _drop_repeated_slugs(specs, errors=errors)
+    _check_templates(specs, errors=errors, warnings=warnings)
     warnings = sort_problems(warnings)
     with transaction.atomic():
         plans = [_plan_app(spec, errors=errors) for spec in specs]

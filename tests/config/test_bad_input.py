@@ -28,6 +28,26 @@ def endpoint(body: str, *, type_: str = "api_key", kind: str = "user_info") -> s
 
 
 CASES = {
+    "a template that does not compile": (
+        endpoint(
+            "url: https://a.example/me\n"
+            'response_template: \'{"user_identity": "{{ response.name }"}\''
+        ),
+        [
+            "bad.yaml: apps[0].authorizations[0].endpoints.user_info"
+            '.response_template: Line 1, column 37: Unexpected "}".'
+        ],
+    ),
+    "an unknown filter in a header value": (
+        endpoint(
+            "url: https://a.example/me\nheaders:\n"
+            "  - name: X-Key\n    value: '{{ query.api_key|base64 }}'"
+        ),
+        [
+            "bad.yaml: apps[0].authorizations[0].endpoints.user_info.headers[0]"
+            '.value: Line 1, column 18: Unknown "base64" filter.'
+        ],
+    ),
     "invalid YAML": (
         HEAD + "  - slug: acme\n   name: Acme\n",
         [
@@ -421,3 +441,23 @@ def test_a_missing_user_info_endpoint_is_named_in_good_english(in_tmp):
         "authorization needs a User Information Endpoint to work; until it has one, "
         "the admin shows it as incomplete."
     ]
+
+
+def test_a_variable_the_endpoint_never_gets_is_a_warning(in_tmp):
+    write(
+        in_tmp / "typo.yaml",
+        endpoint(
+            "url: https://a.example/me?key={{ requestBody.apikey }}\n"
+            'response_template: \'{"user_identity": "{{ response.email }}"}\''
+        ),
+    )
+
+    result = run_command("import_apps", "typo.yaml")
+
+    assert "acme: created" in result.stdout
+    (warning,) = result.stderr.splitlines()
+    assert warning.startswith(
+        "Warning: typo.yaml: apps[0].authorizations[0].endpoints.user_info.url: "
+        "Line 1, column"
+    )
+    assert "Did you mean `api_key`?" in warning
