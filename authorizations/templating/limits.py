@@ -10,7 +10,7 @@ The checks are cooperative and in-process: a subprocess or a thread per render
 would cost more than the render itself (``bench/render.py``), and neither can
 stop C code anyway.  What is checked where:
 
-* compile — the source is at most 256 KiB and its syntax tree at most 64 levels
+* compile — the source is at most 64 KiB and its syntax tree at most 64 levels
   deep (20 nested loops) before any Python is generated, so neither the Twig
   parser nor Python's compiler can exhaust the stack;
 * render — each render gets a ``Budget`` (a deadline and a memory allowance)
@@ -63,6 +63,12 @@ MAX_NESTED_LOOPS = 20
 MAX_PATTERN = 64 * KiB
 # "replace" scans its text once per replacement pair (an alternation).
 MAX_REPLACE_WORK = 20_000_000
+# Operators compare arrays of at most this many values, nested ones included
+# (about a second of comparisons).
+MAX_COMPARED = 2_000_000
+# The compile cache holds at most this much template source: a compiled
+# template keeps about 100 bytes per source character.
+CACHE_SOURCE = 2 * MiB
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -72,7 +78,10 @@ class Limits:
     time: float = 2.0  # seconds per render
     output: int = 1 * MiB  # characters a render may write
     memory: int = 64 * MiB  # bytes (about) a render may create, in total
-    source: int = 256 * KiB  # UTF-8 bytes of template source
+    # UTF-8 bytes of template source.  Compiling costs about 10 µs and 1 KiB
+    # of transient memory per byte: 64 KiB compile in well under the time
+    # limit, where 256 KiB took over 2 s and 300 MB.
+    source: int = 64 * KiB
     nesting: int = 64  # levels of the syntax tree
 
 
@@ -602,13 +611,32 @@ def _memo_range(budget: Budget, function, args, kwargs):
 # --- operators and runtime helpers -----------------------------------------------
 
 
-def _walks_arrays(operation):
-    """Check the deadline and the data's size before an operator walks arrays.
+def count_values(value, budget: Budget) -> int:
+    """Count the values in an array and the arrays in it, up to ``MAX_COMPARED``.
 
-    Comparing two arrays compares every nested value; a list that holds the
-    same list many times is small in memory but huge to walk, so its encoded
-    size is bounded first.
+    A list that holds the same list many times is small in memory but huge to
+    walk: comparing two of them could take hours, so they are counted first
+    (a shared list counts once per place it appears, as a comparison walks it).
     """
+    count = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        count += len(item)
+        if count > MAX_COMPARED:
+            raise exceeded(
+                "work",
+                budget.limits,
+                f"arrays of at most {MAX_COMPARED:,} values can be compared",
+            )
+        for child in item.values() if item.__class__ is dict else item:
+            if child.__class__ in _ARRAYS:
+                stack.append(child)
+    return count
+
+
+def _walks_arrays(operation):
+    """Check the deadline and the arrays' size before an operator walks them."""
 
     @functools.wraps(operation)
     def checked(a, b):
@@ -619,7 +647,7 @@ def _walks_arrays(operation):
                     raise exceeded("time", budget.limits)
                 for value in (a, b):
                     if value.__class__ in _ARRAYS:
-                        encoded_size(value, budget)
+                        count_values(value, budget)
         return operation(a, b)
 
     return checked
@@ -733,6 +761,7 @@ __all__ = [
     "check_output",
     "check_source",
     "check_time",
+    "count_values",
     "counting",
     "current_limits",
     "encoded_size",
