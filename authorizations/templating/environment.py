@@ -182,6 +182,7 @@ class TwigEnvironment(ImmutableSandboxedEnvironment):
         self.globals = _RenderGlobals()
         self._cache: collections.OrderedDict = collections.OrderedDict()
         self._cache_size = cache_size
+        self._cache_chars = 0  # source characters held (limits.CACHE_SOURCE)
         self._cache_lock = threading.Lock()
 
     # --- names ---------------------------------------------------------------
@@ -244,9 +245,17 @@ class TwigEnvironment(ImmutableSandboxedEnvironment):
                 return template
         template = self._compile_uncached(source, strict)
         with self._cache_lock:
+            if key not in self._cache:
+                self._cache_chars += len(source)
             self._cache[key] = template
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            # A compiled template holds ~100 bytes per source character: bound
+            # the sum too, or 512 of the largest templates would hold gigabytes.
+            while len(self._cache) > 1 and (
+                len(self._cache) > self._cache_size
+                or self._cache_chars > limits.CACHE_SOURCE
+            ):
+                (evicted, _), _ = self._cache.popitem(last=False)
+                self._cache_chars -= len(evicted)
         return template
 
     def _compile_uncached(self, source: str, strict: bool) -> TwigTemplate:
