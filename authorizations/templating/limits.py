@@ -687,7 +687,15 @@ def _matches(subject, pattern) -> int:
     check_time()
     if isinstance(pattern, str) and len(pattern) > MAX_PATTERN:
         raise exceeded("work", detail='"matches" takes patterns of at most 64 KiB')
-    return runtime.matches(subject, pattern)
+    budget = _budget.get()
+    if budget is None:
+        return runtime.matches(subject, pattern)
+    try:
+        return runtime.matches(
+            subject, pattern, timeout=max(budget.deadline - perf_counter(), 0.001)
+        )
+    except TimeoutError:
+        raise exceeded("time", budget.limits) from None
 
 
 def _with_scope(context: dict, variables, only: bool) -> dict:

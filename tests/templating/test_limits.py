@@ -117,6 +117,20 @@ def test_long_work_stops_at_the_time_limit(source):
     assert error.message == "The template exceeded its time limit (0.3 s)."
 
 
+def test_a_regex_that_backtracks_catastrophically_stops_at_the_time_limit():
+    # (a|aa)+$ against 40 a's and a b tries every way to split the a's (about
+    # 10**8): many seconds, all inside one match call.
+    start = time.monotonic()
+    error = fails_with(
+        "time",
+        "{{ subject matches '/^(a|aa)+$/' }}",
+        {"subject": "a" * 40 + "b"},
+        time=0.3,
+    )
+    assert error.message == "The template exceeded its time limit (0.3 s)."
+    assert time.monotonic() - start < 5
+
+
 def test_every_loop_of_a_render_shares_one_deadline():
     source = "{% for i in 1..1000000 %}{% endfor %}" * 60
     fails_with("time", source, time=0.3)

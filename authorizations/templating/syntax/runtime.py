@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 
+import regex
 from markupsafe import Markup
 
 from .. import php
@@ -229,7 +230,7 @@ def is_odd(value) -> bool:
 
 
 _BRACKETS = {"(": ")", "[": "]", "{": "}", "<": ">"}
-_PCRE_FLAGS = {"i": re.I, "m": re.M, "s": re.S, "x": re.X}
+_PCRE_FLAGS = {"i": regex.I, "m": regex.M, "s": regex.S, "x": regex.X}
 
 
 @functools.lru_cache(maxsize=256)
@@ -271,22 +272,27 @@ def compile_pcre(pattern: str):
     body = re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", body)
     if anchored:
         body = f"(?:{body})"
+    # The regex package, not re: its matches take a timeout, so a pattern that
+    # backtracks catastrophically cannot outrun the render's time limit.
     try:
         if unicode:
-            return re.compile(body, flags), True, anchored
-        return re.compile(body.encode("utf-8"), flags), False, anchored
-    except re.error as error:
+            return regex.compile(body, flags), True, anchored
+        return regex.compile(body.encode("utf-8"), flags), False, anchored
+    except regex.error as error:
         raise TemplateRuntimeError(f"{invalid}: {error}") from None
 
 
-def matches(subject, pattern) -> int:
-    """Twig's ``matches``: preg_match(), so 1 or 0."""
-    regex, unicode, anchored = compile_pcre(php.to_str(pattern))
+def matches(subject, pattern, *, timeout: float | None = None) -> int:
+    """Twig's ``matches``: preg_match(), so 1 or 0.
+
+    Raise TimeoutError when ``timeout`` seconds pass before the match ends.
+    """
+    compiled, unicode, anchored = compile_pcre(php.to_str(pattern))
     text = php.to_str(subject)
     if not unicode:
         text = text.encode("utf-8")
-    found = regex.match(text) if anchored else regex.search(text)
-    return 1 if found else 0
+    match = compiled.match if anchored else compiled.search
+    return 1 if match(text, timeout=timeout) else 0
 
 
 # --- autoescape ---------------------------------------------------------------
