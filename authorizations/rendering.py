@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 
 from authorizations.masking import mask_secret
 from authorizations.templating import TemplateError
+from authorizations.templating.checks import TemplateProblem
 from authorizations.templating.contracts import (
     ContractResult,
     check_request_body,
@@ -62,27 +63,9 @@ _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]").search
 class EndpointRenderError(TemplateError):
     """Some templates of an endpoint failed; ``problems`` says which and why."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[TemplateProblem]):
         self.problems = problems
         super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
-
-
-@dataclass
-class Problem:
-    """An error or warning about one field of an endpoint."""
-
-    field: str
-    message: str
-    line: int | None = None
-    column: int | None = None
-
-    def as_dict(self) -> dict:
-        return {
-            "field": self.field,
-            "line": self.line,
-            "column": self.column,
-            "message": self.message,
-        }
 
 
 @dataclass
@@ -216,8 +199,8 @@ def render_request(
     order.  A ``Content-Type`` among them decides how the body is encoded;
     otherwise ``body_format`` does and the matching header is added.
     """
-    problems: list[Problem] = []
-    warnings: list[Problem] = []
+    problems: list[TemplateProblem] = []
+    warnings: list[TemplateProblem] = []
     request = _request(
         method=method,
         url=url,
@@ -237,11 +220,11 @@ def render_request(
 def _request(
     *, method, url, request_template, body_format, headers, context, problems, warnings
 ) -> RenderedRequest:
-    """Render every part it can, adding a ``Problem`` for each failure."""
+    """Render every part it can, adding a ``TemplateProblem`` for each failure."""
     method_text = (method or "").strip().upper()
     if method_text not in HTTP_METHODS:
         problems.append(
-            Problem(
+            TemplateProblem(
                 "method",
                 f'"{method}" is not an HTTP method; use one of '
                 f"{', '.join(HTTP_METHODS)}.",
@@ -249,7 +232,7 @@ def _request(
         )
     if body_format not in BODY_FORMATS:
         problems.append(
-            Problem(
+            TemplateProblem(
                 "body_format",
                 f'"{body_format}" is not a body format; use json, form or none.',
             )
@@ -270,7 +253,7 @@ def _request(
             validate_header_name(name)
         except ValidationError as error:
             message = " ".join(error.messages) if name else "The header has no name."
-            problems.append(Problem(f"headers.{index}.name", message))
+            problems.append(TemplateProblem(f"headers.{index}.name", message))
             continue
         try:
             value = render_header_value(name=name, source=source, context=context)
@@ -292,9 +275,9 @@ def _request(
             content_type=content_type,
         )
         for message in contract.errors:
-            problems.append(Problem("request_template", message))
+            problems.append(TemplateProblem("request_template", message))
         for message in contract.warnings:
-            warnings.append(Problem("request_template", message))
+            warnings.append(TemplateProblem("request_template", message))
         body = contract.values.get("body")
         if body is not None and content_type is None:
             content_type = contract.values["content_type"]
@@ -308,8 +291,8 @@ def _request(
     )
 
 
-def _problem(field_name: str, error: TemplateError) -> Problem:
-    return Problem(field_name, error.message, error.line, error.column)
+def _problem(field_name: str, error: TemplateError) -> TemplateProblem:
+    return TemplateProblem(field_name, error.message, error.line, error.column)
 
 
 # --- the response -------------------------------------------------------------
@@ -402,8 +385,8 @@ def preview_endpoint(
     when another fails; secrets from the samples are masked everywhere in the
     result, including the ``curl`` command.
     """
-    problems: list[Problem] = []
-    warnings: list[Problem] = []
+    problems: list[TemplateProblem] = []
+    warnings: list[TemplateProblem] = []
     inputs = _sample_inputs(samples, problems)
     request = RenderedRequest(method=(method or "").upper(), url="")
     output = ""
@@ -420,7 +403,7 @@ def preview_endpoint(
             **base, response=inputs["response"], with_response=True
         )
     except TemplateError as error:
-        problems.append(Problem("samples", error.message))
+        problems.append(TemplateProblem("samples", error.message))
     else:
         request = _request(
             method=method,
@@ -442,9 +425,9 @@ def preview_endpoint(
         else:
             contract = check_response(kind, output)
             for message in contract.errors:
-                problems.append(Problem("response_template", message))
+                problems.append(TemplateProblem("response_template", message))
             for message in contract.warnings:
-                warnings.append(Problem("response_template", message))
+                warnings.append(TemplateProblem("response_template", message))
     masker = _Masker(inputs)
     shown_headers = [
         [name, masker.header(name, value)] for name, value in request.headers
@@ -470,10 +453,12 @@ def preview_endpoint(
     return result
 
 
-def _sample_inputs(samples, problems: list[Problem]) -> dict:
+def _sample_inputs(samples, problems: list[TemplateProblem]) -> dict:
     inputs = {"requestBody": {}, "query": {}, "response": None}
     if not isinstance(samples, Mapping):
-        problems.append(Problem("samples", "The samples must be a JSON object."))
+        problems.append(
+            TemplateProblem("samples", "The samples must be a JSON object.")
+        )
         return inputs
     for name in inputs:
         value = samples.get(name)
@@ -482,7 +467,7 @@ def _sample_inputs(samples, problems: list[Problem]) -> dict:
                 value = json.loads(value) if value.strip() else {}
             except json.JSONDecodeError as error:
                 problems.append(
-                    Problem(
+                    TemplateProblem(
                         f"samples.{name}",
                         f"The {name} sample is not valid JSON: {error.msg}.",
                         error.lineno,
@@ -498,7 +483,9 @@ def _sample_inputs(samples, problems: list[Problem]) -> dict:
             inputs[name] = dict(value)
         else:
             problems.append(
-                Problem(f"samples.{name}", f"The {name} sample must be a JSON object.")
+                TemplateProblem(
+                    f"samples.{name}", f"The {name} sample must be a JSON object."
+                )
             )
     return inputs
 
@@ -608,7 +595,7 @@ def _excerpt(text: str, limit: int = 80) -> str:
 
 __all__ = [
     "EndpointRenderError",
-    "Problem",
+    "TemplateProblem",
     "RenderedRequest",
     "app_settings",
     "authorization_settings",
