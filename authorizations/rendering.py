@@ -22,7 +22,11 @@ from django.core.exceptions import ValidationError
 
 from authorizations.masking import mask_secret
 from authorizations.templating import TemplateError
-from authorizations.templating.checks import TemplateProblem
+from authorizations.templating.checks import (
+    APP_KEYS,
+    AUTHORIZATION_KEYS,
+    TemplateProblem,
+)
 from authorizations.templating.contracts import (
     ContractResult,
     check_request_body,
@@ -118,24 +122,14 @@ def _public_settings(settings: Mapping | None) -> dict:
 
 def app_settings(app) -> dict:
     """Return an App's settings that templates may read as ``app``."""
-    return {
-        "name": app.name,
-        "slug": app.slug,
-        "api_base_url": app.api_base_url,
-        "docs_url": app.docs_url,
-    }
+    return {key: getattr(app, key) for key in APP_KEYS}
 
 
 def authorization_settings(authorization) -> dict:
     """Return an Authorization's non-secret settings, for ``authorization``."""
-    return {
-        "name": authorization.name,
-        "type": authorization.type,
-        "client_id": authorization.client_id,
-        "authorize_url": authorization.authorize_url,
-        "scopes": authorization.scopes,
-        "use_pkce": authorization.use_pkce,
-    }
+    # AUTHORIZATION_KEYS holds no secret: the client secret reaches templates
+    # only as requestBody.client_secret, where previews and logs mask it.
+    return {key: getattr(authorization, key) for key in AUTHORIZATION_KEYS}
 
 
 # --- the parts of a request ---------------------------------------------------

@@ -60,8 +60,7 @@ QUERY_KEYS = (
     "user_identity",
 )
 # Non-secret settings only: a template's output is shown in previews and logs.
-# rendering.app_settings and authorization_settings build these (a test keeps
-# the two in step).
+# rendering.app_settings and authorization_settings read exactly these.
 APP_KEYS = ("name", "slug", "api_base_url", "docs_url")
 AUTHORIZATION_KEYS = (
     "name",
