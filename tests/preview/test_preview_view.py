@@ -9,7 +9,6 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from apps.models import App
-from authorizations import rendering
 from authorizations.models import Authorization, Endpoint, Header
 from authorizations.samples import samples_for
 from authorizations.templating import checks
