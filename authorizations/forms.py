@@ -160,6 +160,11 @@ class AuthorizationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _use_model_choice_messages(self)
+        self.fields["name"].required = False
+        self.fields["name"].help_text = (
+            "Shown to users choosing how to connect. Left blank, it is the type's "
+            "name (OAuth2.0, API Key, …)."
+        )
         spec = _submitted_type(self)
         if spec is None:
             return
@@ -179,6 +184,8 @@ class AuthorizationForm(forms.ModelForm):
     def clean(self):
         cleaned_data = super().clean()
         spec = types.TYPES.get(cleaned_data.get("type") or "")
+        if spec is not None and not cleaned_data.get("name"):
+            cleaned_data["name"] = spec.label
         if spec is not None:
             self._drop_unused_settings(spec)
             self._check_endpoints_fit(spec)

@@ -287,6 +287,31 @@ def test_duplicate_name_in_one_app_is_refused_at_the_name(admin_client):
     assert Authorization.objects.count() == before
 
 
+def test_a_blank_name_becomes_the_type_label(admin_client):
+    app = AppFactory()
+
+    response = submit(
+        admin_client, f"{ADD_URL}?app={app.pk}", FORM, {"name": "", "type": "oauth2"}
+    )
+
+    assert response.status_code == 302
+    assert app.authorizations.filter(name="OAuth2.0", type="oauth2").exists()
+
+
+def test_a_blank_name_taken_by_the_default_is_refused_at_the_name(admin_client):
+    app = AppFactory(name="Acme")
+    before = Authorization.objects.count()
+
+    response = submit(
+        admin_client, f"{ADD_URL}?app={app.pk}", FORM, {"name": "", "type": "api_key"}
+    )
+
+    assert field_errors(response, "name") == [
+        'Acme already has an authorization named "API Key".'
+    ]
+    assert Authorization.objects.count() == before
+
+
 def test_same_name_in_another_app_is_fine(admin_client):
     app = AppFactory()
     response = submit(
