@@ -87,6 +87,13 @@ def parse_json_output(text: str, *, warnings: list[str] | None = None):
         )
     except json.JSONDecodeError as error:
         raise _json_error(text, error.pos, _plain_reason(error.msg)) from None
+    except RecursionError:
+        # json's parser recurses once per [ or {; thousands of them exhaust the
+        # stack long before any provider's real data would.
+        raise OutputError(
+            "The output is not usable JSON: its arrays and objects nest too deeply "
+            "(thousands of levels)."
+        ) from None
     except _BadConstant as error:
         position = cleaned.find(error.args[0])
         raise _json_error(

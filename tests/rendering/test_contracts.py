@@ -53,6 +53,11 @@ def test_invalid_json_names_line_and_column_and_shows_the_line():
     )
 
 
+def test_output_nested_thousands_deep_is_an_error_not_a_crash():
+    with pytest.raises(OutputError, match="nest too deeply"):
+        parse_json_output("[" * 100_000)
+
+
 def test_nan_is_not_json():
     with pytest.raises(OutputError, match="NaN is not a JSON value"):
         parse_json_output('{"a": NaN}')

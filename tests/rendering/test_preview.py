@@ -310,3 +310,20 @@ def test_untrusted_template_errors_are_messages_never_tracebacks():
     }
     for error in result["errors"]:
         assert "Traceback" not in error["message"]
+
+
+@pytest.mark.parametrize("field", ["request_template", "response_template"])
+def test_deeply_nested_output_is_reported_not_raised(field):
+    templates = {"request_template": "", "response_template": ""}
+    templates[field] = "{% for i in 1..100000 %}[{% endfor %}"
+    result = preview(
+        kind="user_info",
+        method="POST",
+        url="https://api.example.com/me",
+        body_format="json",
+        headers=[],
+        samples=samples_for("user_info"),
+        **templates,
+    )
+    messages = [e["message"] for e in result["errors"] if e["field"] == field]
+    assert messages and "nest too deeply" in messages[0]
