@@ -1,8 +1,7 @@
-from django.core.validators import URLValidator
 from django.db import models
 from django.urls import reverse
 
-http_url = URLValidator(schemes=["http", "https"])
+from authorizations.validators import HttpURLField
 
 
 class App(models.Model):
@@ -16,14 +15,13 @@ class App(models.Model):
         error_messages={"unique": "Another app already uses this slug."},
     )
     description = models.TextField(blank=True)
-    logo_url = models.URLField("logo URL", blank=True, validators=[http_url])
-    api_base_url = models.URLField(
+    logo_url = HttpURLField("logo URL", blank=True)
+    api_base_url = HttpURLField(
         "API base URL",
         blank=True,
-        validators=[http_url],
         help_text="Available to templates as {{ app.api_base_url }}.",
     )
-    docs_url = models.URLField("documentation URL", blank=True, validators=[http_url])
+    docs_url = HttpURLField("documentation URL", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -23,7 +23,6 @@ from authorizations.forms import (
     EndpointForm,
     HeaderForm,
     type_registry,
-    validate_http_url,
 )
 from authorizations.masking import mask_secret
 from authorizations.models import Authorization, ConnectedAccount, Endpoint, Header
@@ -32,6 +31,7 @@ from authorizations.services import (
     authorization_clear_unused_settings,
 )
 from authorizations.templating.checks import FIELD_LABELS, check_endpoint_templates
+from authorizations.validators import validate_http_url
 
 SECRET_FIELD_NAMES = frozenset({"client_secret", "credentials"})
 

@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib.admin.widgets import AdminTextareaWidget
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import models
 from django.utils.html import format_html
 
@@ -14,6 +13,7 @@ from authorizations.templating.checks import (
     TemplateProblem,
     compile_problem,
 )
+from authorizations.validators import validate_http_url
 from authorizations.widgets import WriteOnlySecretField
 
 # A form field built from a model field with choices says "Select a valid
@@ -30,25 +30,6 @@ def _use_model_choice_messages(form: forms.ModelForm) -> None:
         if name in form.fields:
             message = model._meta.get_field(name).error_messages["invalid_choice"]
             form.fields[name].error_messages["invalid_choice"] = message
-
-
-_HTTP_URL = URLValidator(schemes=["http", "https"])
-
-
-def validate_http_url(value: str) -> None:
-    """Refuse anything but an absolute http(s) URL, saying which rule failed."""
-    scheme, _, _ = value.partition(":")
-    if scheme.lower() not in ("http", "https"):
-        raise ValidationError(
-            f'"{value}" is not an http(s) URL: it must start with http:// or https://.',
-            code="url_scheme",
-        )
-    try:
-        _HTTP_URL(value)
-    except ValidationError:
-        raise ValidationError(
-            f'"{value}" is not a valid URL.', code="invalid"
-        ) from None
 
 
 def http_url_formfield(db_field, **kwargs):

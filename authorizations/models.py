@@ -6,6 +6,7 @@ from authorizations import types
 from authorizations.encryption import EncryptedJSONField, EncryptedTextField
 from authorizations.validators import (
     HTTP_METHODS,
+    HttpURLField,
     validate_header_name,
     validate_no_line_break,
     validate_url_template,
@@ -39,7 +40,7 @@ class Authorization(models.Model):
     )
     client_id = models.CharField("client ID", max_length=255, blank=True)
     client_secret = EncryptedTextField(blank=True)
-    authorize_url = models.URLField("authorization URL", max_length=500, blank=True)
+    authorize_url = HttpURLField("authorization URL", max_length=500, blank=True)
     scopes = models.CharField(max_length=1000, blank=True)
     use_pkce = models.BooleanField("use PKCE (S256)", default=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -3,6 +3,8 @@
 import re
 
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import models
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
@@ -58,3 +60,32 @@ def validate_url_template(value: str) -> None:
             "https:// endpoints.",
             code="url_scheme",
         )
+
+
+_HTTP_URL = URLValidator(schemes=["http", "https"])
+
+
+def validate_http_url(value: str) -> None:
+    """Refuse anything but an absolute http(s) URL, saying which rule failed."""
+    scheme, _, _ = value.partition(":")
+    if scheme.lower() not in ("http", "https"):
+        raise ValidationError(
+            f'"{value}" is not an http(s) URL: it must start with http:// or https://.',
+            code="url_scheme",
+        )
+    try:
+        _HTTP_URL(value)
+    except ValidationError:
+        raise ValidationError(
+            f'"{value}" is not a valid URL.', code="invalid"
+        ) from None
+
+
+class HttpURLField(models.URLField):
+    """A URL field that takes absolute http(s) URLs only, with one clear message.
+
+    The stock URLField also takes ftp:// and says only "Enter a valid URL.";
+    the console calls and links http(s) addresses only.
+    """
+
+    default_validators = [validate_http_url]

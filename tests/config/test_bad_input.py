@@ -211,7 +211,20 @@ CASES = {
             "    authorizations:",
             "    logo_url: javascript:alert(1)\n    authorizations: []",
         ),
-        ["bad.yaml: apps[0].logo_url: Enter a valid URL."],
+        [
+            'bad.yaml: apps[0].logo_url: "javascript:alert(1)" is not an http(s) URL: '
+            "it must start with http:// or https://."
+        ],
+    ),
+    "an authorization URL that is not http(s)": (
+        ACME
+        + "      - name: Main\n        type: oauth2\n"
+        + "        authorize_url: ftp://login.example.com/authorize\n",
+        [
+            "bad.yaml: apps[0].authorizations[0].authorize_url: "
+            '"ftp://login.example.com/authorize" is not an http(s) URL: it must start '
+            "with http:// or https://."
+        ],
     ),
     "a blank slug and name": (
         HEAD + "  - slug: ''\n    authorizations: []\n",
