@@ -8,6 +8,7 @@ keys; jinja2 ``Undefined`` is PHP null; ``datetime`` stands for DateTime.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as _dt
 import math
 import re
@@ -221,6 +222,22 @@ def _shortest_digits(number: float) -> tuple[str, int]:
     return digits.rstrip("0") or "0", exponent
 
 
+# PHP notices ("Array to string conversion") of the render in progress, for
+# twig_render to report as the reference tool does; None when nobody listens.
+notices: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "php_notices", default=None
+)
+
+
+_MAX_NOTICES = 100
+
+
+def notice(message: str) -> None:
+    collected = notices.get()
+    if collected is not None and len(collected) < _MAX_NOTICES:
+        collected.append(message)
+
+
 def to_str(value) -> str:
     """Convert a value to a plain ``str`` as Twig prints it."""
     if type(value) is str:
@@ -237,6 +254,7 @@ def to_str(value) -> str:
     if isinstance(value, float):
         return format_float(value)
     if is_array(value):
+        notice("Array to string conversion")
         return "Array"
     if isinstance(value, _dt.datetime):
         raise PhpError("Object of class DateTime could not be converted to string")

@@ -14,7 +14,7 @@ import zoneinfo
 
 from django.core.management.base import BaseCommand
 
-from authorizations.templating import TemplateError, compile_template
+from authorizations.templating import TemplateError, compile_template, php
 from authorizations.templating.errors import TemplateSyntaxError
 
 USAGE_EXIT = 2
@@ -53,11 +53,15 @@ class Command(BaseCommand):
         problem = input_problem(case)
         if problem:
             self.usage_error(problem)
+        collected: list[str] = []
+        php.notices.set(collected)
         try:
             output = render_case(case, strict=strict, timezone=timezone)
         except TemplateError as error:
-            sys.stderr.write(error.twig_message() + "\n")
+            sys.stderr.write(twig_error(error)[0] + "\n")
             sys.exit(1)
+        for message in collected:
+            sys.stderr.write(f"twig_render: PHP warning: {message}\n")
         sys.stdout.write(output)
         sys.stdout.flush()
 
@@ -78,13 +82,18 @@ class Command(BaseCommand):
             if problem:
                 result.update(error=problem, type="input")
             else:
+                collected: list[str] = []
+                token = php.notices.set(collected)
                 try:
                     result["output"] = render_case(
                         case, strict=strict, timezone=timezone
                     )
                 except TemplateError as error:
-                    result["error"] = error.twig_message()
-                    result["type"] = error_type(error)
+                    result["error"], result["type"] = twig_error(error)
+                finally:
+                    php.notices.reset(token)
+                if collected and "output" in result:
+                    result["warnings"] = collected
             emit(result)
 
     def usage_error(self, message: str):
@@ -108,10 +117,35 @@ def render_case(case: dict, *, strict: bool, timezone: str) -> str:
     return template.render(data, timezone=timezone)
 
 
-def error_type(error: TemplateError) -> str:
+# PHP's Error classes escape Twig unwrapped; its Exceptions Twig wraps in a
+# RuntimeError ("An exception has been thrown during the rendering …").
+PHP_ERROR_CLASSES = frozenset(
+    {
+        "Error",
+        "TypeError",
+        "ValueError",
+        "ArgumentCountError",
+        "ArithmeticError",
+        "DivisionByZeroError",
+    }
+)
+
+
+def twig_error(error: TemplateError) -> tuple[str, str]:
+    """Return the message and type the reference tool reports for ``error``."""
     if isinstance(error, TemplateSyntaxError):
-        return "Twig\\Error\\SyntaxError"
-    return "Twig\\Error\\RuntimeError"
+        return error.twig_message(), "Twig\\Error\\SyntaxError"
+    cause = error.__cause__
+    if isinstance(cause, php.PhpError) and not isinstance(cause, php.TwigRuntimeError):
+        if cause.php_class in PHP_ERROR_CLASSES:
+            return f"{cause.php_class}: {cause}", cause.php_class
+        wrapped = TemplateError(
+            "An exception has been thrown during the rendering of a template "
+            f'("{cause}")',
+            line=error.line,
+        )
+        return wrapped.twig_message(), "Twig\\Error\\RuntimeError"
+    return error.twig_message(), "Twig\\Error\\RuntimeError"
 
 
 def emit(result: dict) -> None:
