@@ -49,6 +49,22 @@ HTML", which says nothing about JSON or URLs.  The outermost filter decides:
   as is; inside a string it is escaped once, so the string holds exactly the
   JSON text.
 * ``|url_encode`` (and ``|escape('url')``) — inserted as is in a URL.
+
+``?:`` and ``??`` are decided per branch: when their branches differ, the code
+generator (``EscapingCodeGenerator``) wraps each ``|raw``/``|json_encode``/
+``|url_encode`` branch in ``Marked``, so the printed value says which branch
+made it; a plain branch is a plain value.
+
+Inside ``{% autoescape 'url' %}`` the engine url-encodes the printed value,
+which is then inserted as is — except ``Markup`` (captures, macro results,
+``nl2br``/``spaceless`` output), which the engine lets through: Markup is safe
+for HTML only, so it is escaped as a value, as is anything the engine did not
+escape (constants, macro calls, lists).
+
+In a URL path a value that is exactly ``.`` or ``..`` is refused: clients
+resolve it (``/users/../info`` is sent as ``/info``), and no encoding of it
+survives requests, which un-escapes ``%2E`` before urllib3 resolves the path.
+Only ``|raw`` inserts one.
 """
 
 from __future__ import annotations
@@ -68,6 +84,7 @@ from .environment import TwigEnvironment, TwigTemplate
 from .errors import TemplateError, TemplateRuntimeError
 from .limits import check_output
 from .syntax import nodes as n
+from .syntax.codegen import PrintSite, TwigCodeGenerator
 from .syntax.parser import parse
 
 
@@ -81,12 +98,53 @@ class Output(StrEnum):
 
 
 class Kind(StrEnum):
-    """What the printed expression already is (from its outermost filter)."""
+    """What the printed expression already is (from its outermost filter).
+
+    The last two are decided per value at render time: ``BRANCHED`` when the
+    branches of ``?:``/``??`` differ (the value carries its branch's kind, see
+    ``Marked``), ``AUTOESCAPED_URL`` when the engine's ``{% autoescape 'url' %}``
+    escaped the value — unless it was ``Markup``, which the engine lets through.
+    """
 
     VALUE = "value"
     RAW = "raw"
     JSON_ENCODED = "json_encode"
     URL_ENCODED = "url_encode"
+    BRANCHED = "branched"
+    AUTOESCAPED_URL = "autoescaped_url"
+
+
+_DECIDED_AT_RENDER = frozenset({Kind.BRANCHED, Kind.AUTOESCAPED_URL})
+_MARKABLE = {
+    kind.value: kind for kind in (Kind.RAW, Kind.JSON_ENCODED, Kind.URL_ENCODED)
+}
+
+
+class Marked:
+    """A value from a ``?:``/``??`` branch, with the kind of that branch.
+
+    Only the compiled branches of a print site of kind ``BRANCHED`` make one,
+    and it goes straight to the printer, which unwraps it: no filter, test or
+    variable ever sees it.
+    """
+
+    __slots__ = ("value", "kind")
+
+    def __init__(self, value, kind: str):
+        self.value = value
+        self.kind = _MARKABLE[kind]
+
+
+def _decide(value, kind: Kind):
+    """Return the value to write and its kind, for the kinds decided per value."""
+    if kind is Kind.BRANCHED:
+        if value.__class__ is Marked:
+            return value.value, value.kind
+        return value, Kind.VALUE
+    # AUTOESCAPED_URL: the engine's url escaper returns plain str; Markup
+    # (captures, macro output, nl2br, spaceless) and non-text values pass it
+    # unescaped, and Markup is only safe for HTML.
+    return value, Kind.URL_ENCODED if value.__class__ is str else Kind.VALUE
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +172,91 @@ _recorder: contextvars.ContextVar = contextvars.ContextVar(
 _MARKER_CHARS = "\x00" + "".join(chr(c) for c in range(0xE000, 0xE100))
 
 
+@dataclass(frozen=True, slots=True)
+class EscapingPrintSite(PrintSite):
+    """A print site with the kind the escaping layer gives its value."""
+
+    kind: Kind = Kind.VALUE
+
+
+class EscapingCodeGenerator(TwigCodeGenerator):
+    """The code generator that gives each print site its ``Kind``.
+
+    It compiles what the engine does at a site into the kind (whether
+    ``{% autoescape %}`` escapes the value), and for a site whose ``?:``/``??``
+    branches differ it wraps each ``|raw``/``|json_encode``/``|url_encode``
+    branch in ``Marked``, so the value says which branch made it.
+    """
+
+    def __init__(self, environment, *, strict: bool = False):
+        super().__init__(environment, strict=strict)
+        self.branching: frozenset[int] = frozenset()
+
+    def visit_print(self, node: n.Print) -> None:
+        strategy = self.autoescape[-1]
+        expression = node.node
+        kind = _kind(expression)
+        if strategy and not self.is_safe_for(strategy, expression):
+            # The engine escapes the value (unless it is Markup).
+            if strategy == "url":
+                kind = Kind.AUTOESCAPED_URL
+            elif kind is Kind.BRANCHED:
+                kind = Kind.VALUE
+        elif kind is Kind.BRANCHED:
+            self.branching = _branching_nodes(expression)
+        try:
+            super().visit_print(node)
+        finally:
+            self.branching = frozenset()
+        site = self.print_sites[-1]
+        self.print_sites[-1] = EscapingPrintSite(
+            site.index, site.line, site.column, site.autoescape, kind
+        )
+
+    def expr_conditional(self, node: n.Conditional) -> str:
+        if id(node) not in self.branching:
+            return super().expr_conditional(node)
+        if node.expr1 is node.test:  # a ?: b
+            temp = self.unique("_v")
+            test = self.expr(node.test)
+            return (
+                f"({self.marked(temp, node.expr1)} if tr({temp} := {test}) "
+                f"else {self.branch(node.expr2)})"
+            )
+        return (
+            f"({self.branch(node.expr1)} if tr({self.expr(node.test)}) "
+            f"else {self.branch(node.expr2)})"
+        )
+
+    def expr_binary(self, node: n.Binary) -> str:
+        if node.op != "??" or id(node) not in self.branching:
+            return super().expr_binary(node)
+        temp = self.unique("_v")
+        left = self.lenient_expr(node.left)
+        return (
+            f"({self.marked(temp, node.left)} if ({temp} := {left}) is not None "
+            f"else {self.branch(node.right)})"
+        )
+
+    def branch(self, node) -> str:
+        return self.marked(self.expr(node), node)
+
+    def marked(self, code: str, node) -> str:
+        kind = _kind(node)
+        if kind.value in _MARKABLE:
+            return f"environment.escaping_mark({code}, {kind.value!r})"
+        return code  # a plain value, or a nested BRANCHED that marks its own
+
+
 class EscapingEnvironment(TwigEnvironment):
     """The Twig engine whose prints can be escaped by output context.
 
     Rendered through ``render_escaped``; a plain ``render`` of its templates
     prints exactly as Twig does.
     """
+
+    code_generator_class = EscapingCodeGenerator
+    escaping_mark = Marked
 
     def make_printer(self, template: TwigTemplate):
         plain = super().make_printer(template)
@@ -135,6 +272,8 @@ class EscapingEnvironment(TwigEnvironment):
         def print_(value, index):
             recorder = get()
             if recorder is None:
+                if value.__class__ is Marked:
+                    value = value.value
                 return plain(value, index)
             return recorder(value, sites[index])
 
@@ -197,6 +336,8 @@ def render_escaped(
 
 class _HeaderRecorder:
     def __call__(self, value, site: Site) -> str:
+        if value.__class__ is Marked:
+            value = value.value
         text = php.to_str(value)
         if not site.captured:
             check_header_value(text, site=site)
@@ -213,6 +354,8 @@ class _MarkerRecorder:
 
     def __call__(self, value, site: Site) -> str:
         if site.captured:
+            if value.__class__ is Marked:
+                value = value.value
             return php.to_str(value)
         values = self.values
         values.append((value, site))
@@ -244,8 +387,11 @@ class _MarkerRecorder:
                     pieces.append(part)
                 continue
             value, site = values[int(part)]
+            kind = site.kind
+            if kind in _DECIDED_AT_RENDER:
+                value, kind = _decide(value, kind)
             try:
-                escaped, state = escape(state, value, site)
+                escaped, state = escape(state, value, site, kind)
             except TemplateError:
                 raise
             except Exception as error:  # data the escaper cannot write
@@ -315,8 +461,7 @@ def json_string_content(text: str) -> str:
     return encode_basestring(text)[1:-1]
 
 
-def _escape_json(state: str, value, site: Site) -> tuple[str, str]:
-    kind = site.kind
+def _escape_json(state: str, value, site: Site, kind: Kind) -> tuple[str, str]:
     if kind is Kind.RAW:
         text = php.to_str(value)
         return text, _advance_json(state, text)
@@ -342,6 +487,11 @@ _BARE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # What a value that starts the URL keeps as written: every character RFC 3986
 # allows in a URL; anything else (spaces, non-ASCII) is percent-encoded.
 _URL_SAFE = "!#$&'()*+,/:;=?@[]%"
+# A value that is a whole dot segment would leave its segment: clients resolve
+# "/users/../info" to "/info".  No encoding survives requests: it un-escapes
+# "%2E" (an unreserved character) and urllib3 then removes the dot segment.
+# So such a value is refused, like a list.
+_DOT_SEGMENTS = frozenset({".", ".."})
 
 
 def _advance_url(state: str, text: str) -> str:
@@ -372,8 +522,7 @@ def _keep_as_url_text(text: str, safe: str) -> str:
     return quote(_BARE_PERCENT.sub("%25", text), safe=safe)
 
 
-def _escape_url(state: str, value, site: Site) -> tuple[str, str]:
-    kind = site.kind
+def _escape_url(state: str, value, site: Site, kind: Kind) -> tuple[str, str]:
     text = _url_text(value, site)
     if state is _START:
         if kind is Kind.RAW:
@@ -387,10 +536,17 @@ def _escape_url(state: str, value, site: Site) -> tuple[str, str]:
             )
         text = _keep_as_url_text(text, _URL_SAFE)
         return text, _advance_url(_START, text)
-    if kind is Kind.URL_ENCODED:
-        return text, state
     if kind is Kind.RAW:
         return text, _advance_url(state, text)
+    if state is _PATH and text in _DOT_SEGMENTS:  # url_encode keeps dots too
+        raise site.error(
+            f'{site.expression} gave "{text}", which cannot be a segment of a URL '
+            f"path: clients resolve it (/users/{text}/info is sent as "
+            f"{'/info' if text == '..' else '/users/info'}) and no encoding of "
+            "it survives."
+        )
+    if kind is Kind.URL_ENCODED:
+        return text, state
     # RFC 3986 percent-encoding: only A-Z a-z 0-9 - . _ ~ stay as they are, so
     # no value can add a path segment, a parameter or a fragment.
     if _UNRESERVED(text):
@@ -437,10 +593,10 @@ def analyze_sites(template: TwigTemplate) -> tuple[Site, ...]:
     lines = template.source.splitlines()
     sites = []
     for print_site in template.print_sites:
-        node, captured = _matching(found, print_site)
-        kind = _kind(node.node) if node is not None else Kind.VALUE
-        if print_site.autoescape == "url" and kind is Kind.VALUE:
-            kind = Kind.URL_ENCODED
+        _, captured = _matching(found, print_site)
+        # The code generator decided the kind, and compiled BRANCHED sites to
+        # mark their values: the site must keep exactly that kind.
+        kind = getattr(print_site, "kind", Kind.VALUE)
         sites.append(
             Site(
                 index=print_site.index,
@@ -495,10 +651,40 @@ def _kind(node) -> Kind:
             if isinstance(first, n.Const) and first.value == "url":
                 return Kind.URL_ENCODED
         return Kind.VALUE
-    if isinstance(node, n.Conditional):
-        left, right = _kind(node.expr1), _kind(node.expr2)
-        return left if left is right else Kind.VALUE
+    branches = _branches(node)
+    if branches is not None:
+        left, right = _kind(branches[0]), _kind(branches[1])
+        return left if left is right else Kind.BRANCHED
     return Kind.VALUE
+
+
+def _branches(node) -> tuple | None:
+    """Return the two expressions ``?:``/``??`` chooses between, else None."""
+    if isinstance(node, n.Conditional):
+        return node.expr1, node.expr2
+    if isinstance(node, n.Binary) and node.op == "??":
+        return node.left, node.right
+    return None
+
+
+def _branching_nodes(node) -> frozenset[int]:
+    """Return the ``?:``/``??`` nodes of a BRANCHED print that mark branches.
+
+    Nested choices in a branch mark their own branches; a branch that is also
+    the test (``a ?: b``, ``a ?? b``) is not descended into: its value is
+    tested, so it is marked as a whole or not at all.
+    """
+    found: set[int] = set()
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        branches = _branches(current)
+        if branches is None or _kind(current) is not Kind.BRANCHED:
+            continue
+        found.add(id(current))
+        tested = isinstance(current, n.Binary) or current.expr1 is current.test
+        pending.extend(branches[1:] if tested else branches)
+    return frozenset(found)
 
 
 def _expression_text(lines: list[str], line: int, column: int) -> str:

@@ -6,6 +6,7 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
 from authorizations.templating import TemplateError, render
 from authorizations.templating.escaping import Output, render_escaped
@@ -303,6 +304,209 @@ def test_autoescape_url_blocks_count_as_url_encoded():
         q="a b",
     )
     assert url == "https://a.example.com/?q=a%20b"
+
+
+INJECTION = "bob&admin=1#frag"
+
+
+# nl2br and spaceless escape for HTML first (Twig's pre_escape), hence &amp;.
+@pytest.mark.parametrize(
+    ("printed", "sent"),
+    [
+        (
+            "{% set v %}{{ requestBody.username }}{% endset %}"
+            "{% autoescape 'url' %}{{ v }}{% endautoescape %}",
+            INJECTION,
+        ),
+        (
+            "{% autoescape 'url' %}{{ _self.m(requestBody.username) }}"
+            "{% endautoescape %}",
+            INJECTION,
+        ),
+        (
+            "{% autoescape 'url' %}{{ requestBody.username|nl2br }}{% endautoescape %}",
+            "bob&amp;admin=1#frag",
+        ),
+        (
+            "{% autoescape 'url' %}{{ requestBody.username|spaceless }}"
+            "{% endautoescape %}",
+            "bob&amp;admin=1#frag",
+        ),
+        (
+            "{% autoescape 'url' %}{{ 'x' ~ requestBody.username }}{% endautoescape %}",
+            "x" + INJECTION,
+        ),
+    ],
+)
+def test_markup_in_an_autoescape_url_block_is_still_encoded(printed, sent):
+    # The engine lets Markup (captures, macros, nl2br) through autoescape;
+    # Markup is safe for HTML, not for a URL.
+    source = (
+        "{% macro m(x) %}{{ x }}{% endmacro %}"
+        f"https://a.example.com/?name={printed}&b=2"
+    )
+    url = as_url(source, requestBody={"username": INJECTION})
+    assert urlsplit(url).fragment == ""
+    assert query_of(url) == {"name": [sent], "b": ["2"]}
+
+
+def test_a_capture_in_an_autoescape_url_block_is_encoded_once():
+    url = as_url(
+        "https://a.example.com/?name={% set v %}{{ u }}{% endset %}"
+        "{% autoescape 'url' %}{{ v }}{% endautoescape %}",
+        u=INJECTION,
+    )
+    assert url == "https://a.example.com/?name=bob%26admin%3D1%23frag"
+
+
+def test_a_constant_or_list_in_an_autoescape_url_block_is_a_value():
+    # The engine does not escape either; they are escaped as values.
+    url = as_url(
+        "https://a.example.com/?q={% autoescape 'url' %}{{ 'a&b' }}{% endautoescape %}"
+    )
+    assert url == "https://a.example.com/?q=a%26b"
+    with pytest.raises(TemplateError, match="list or mapping"):
+        as_url(
+            "https://a.example.com/?q={% autoescape 'url' %}{{ v }}{% endautoescape %}",
+            v=[1, 2],
+        )
+
+
+# --- dot segments ------------------------------------------------------------------
+
+
+def _sent(url: str) -> str:
+    """The URL requests would send (prepared, no network)."""
+    return requests.Request("GET", url).prepare().url
+
+
+def test_requests_resolves_even_an_encoded_dot_segment():
+    # Why a dot segment is refused rather than encoded: requests un-escapes
+    # %2E and urllib3 then removes the segment.
+    url = "https://api.example.com/users/%2E%2E/info"
+    assert urlsplit(_sent(url)).path == "/users/../info"
+
+
+@pytest.mark.parametrize("value", ["..", "."])
+@pytest.mark.parametrize(
+    "printed",
+    [
+        "{{ requestBody.username }}",
+        "{{ requestBody.username|url_encode }}",
+        "{{ requestBody.username|e('url') }}",
+        "{% autoescape 'url' %}{{ requestBody.username }}{% endautoescape %}",
+        "{{ flag ? requestBody.username|url_encode : 'x' }}",
+        "{{ requestBody.username }}{{ requestBody.username }}",
+    ],
+)
+def test_a_dot_segment_value_is_refused_in_a_path(value, printed):
+    with pytest.raises(TemplateError, match="cannot be a segment of a URL path"):
+        as_url(
+            f"https://api.example.com/users/{printed}/info",
+            requestBody={"username": value},
+            flag=True,
+        )
+
+
+def test_the_dot_segment_error_names_the_value_and_the_site():
+    with pytest.raises(TemplateError) as caught:
+        as_url("https://a.example.com/users/{{ u }}/info", u="..")
+    assert '{{ u }} gave ".."' in str(caught.value)
+    assert "sent as /info" in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["...", "a..b", ".hidden", "v1.2", "../x"])
+def test_other_dots_in_a_path_value_keep_their_segment(value):
+    url = as_url("https://api.example.com/files/{{ v }}/x", v=value)
+    assert urlsplit(_sent(url)).path.count("/") == 3
+    assert urlsplit(_sent(url)).path.startswith("/files/")
+
+
+def test_dots_in_the_query_stay_and_raw_stays_verbatim():
+    assert as_url("https://a.example.com/x?q={{ v }}", v="..").endswith("?q=..")
+    # |raw is the developer's opt-out: verbatim, even a dot segment.
+    url = as_url("https://a.example.com/users/{{ v|raw }}/info", v="..")
+    assert url == "https://a.example.com/users/../info"
+
+
+# --- ?: and ?? choose the kind per branch --------------------------------------
+
+
+NAME = 'O"Brien\n'
+
+
+@pytest.mark.parametrize(
+    "printed",
+    [
+        "requestBody.missing ?: requestBody.name|json_encode",
+        "requestBody.missing ?? requestBody.name|json_encode",
+        "flag ? requestBody.name|json_encode : requestBody.other",
+        "not flag ? requestBody.other : requestBody.name|json_encode",
+        "flag ? (flag ? requestBody.name|json_encode : 1) : requestBody.x|raw",
+        "requestBody.name|json_encode ?: requestBody.other",
+        "requestBody.name|json_encode ?? requestBody.other",
+    ],
+)
+def test_json_encode_from_one_branch_is_not_encoded_twice(printed):
+    text, data = as_json(
+        '{"a": {{ ' + printed + " }}}",
+        requestBody={"name": NAME, "other": "plain", "x": "{}"},
+        flag=True,
+    )
+    assert text == '{"a": "O\\"Brien\\n"}'
+    assert data == {"a": NAME}
+
+
+@pytest.mark.parametrize(
+    ("printed", "expected"),
+    [
+        # The plain branch is taken: its value is escaped as usual.
+        ("requestBody.name ?: requestBody.x|json_encode", NAME),
+        ("requestBody.name ?? requestBody.x|json_encode", NAME),
+        ("flag ? requestBody.x|json_encode : requestBody.name", NAME),
+        ("flag ? requestBody.x|raw : requestBody.name", NAME),
+        # The raw branch is taken: verbatim.
+        ("not flag ? requestBody.x|raw : requestBody.name", {"built": 1}),
+    ],
+)
+def test_each_branch_is_escaped_as_its_own_kind(printed, expected):
+    _, data = as_json(
+        '{"a": {{ ' + printed + " }}}",
+        requestBody={"name": NAME, "x": '{"built": 1}'},
+        flag=False,
+    )
+    assert data == {"a": expected}
+
+
+def test_a_json_encode_branch_inside_a_string_is_escaped_once():
+    _, data = as_json(
+        '{"a": "{{ flag ? v|json_encode : w }}"}', v={"k": 'q"'}, w="x", flag=True
+    )
+    assert data == {"a": '{"k":"q\\""}'}
+
+
+def test_url_branches_are_decided_per_branch():
+    source = "https://a.example.com/?{{ flag ? m|url_encode : q }}&z=1"
+    url = as_url(source, m={"x": "1 2", "y": "&"}, q="a&b", flag=True)
+    assert url == "https://a.example.com/?x=1%202&y=%26&z=1"
+    url = as_url(source, m={"x": "1"}, q="a&b", flag=False)
+    assert url == "https://a.example.com/?a%26b&z=1"
+    url = as_url(
+        "https://a.example.com/?r={{ flag ? r|raw : r }}", r="x&y=1", flag=True
+    )
+    assert url == "https://a.example.com/?r=x&y=1"
+
+
+def test_branch_marks_never_show_outside_the_escaping_layer():
+    source = (
+        "{% set s %}{{ f ? v|json_encode : w }}{% endset %}{{ f ? v|raw : w }}|{{ s }}"
+    )
+    context = {"f": True, "v": "a", "w": "b"}
+    assert render_escaped(source, context, output=Output.TEXT) == 'a|"a"'
+    assert render_escaped(source, context, output=Output.HEADER) == 'a|"a"'
+    assert render(source, context) == 'a|"a"'
+    with pytest.raises(TemplateError, match="line break"):
+        render_escaped("{{ f ? v|raw : w }}", {"f": True, "v": "a\nb"}, output="header")
 
 
 def test_the_output_may_be_named_by_text():
