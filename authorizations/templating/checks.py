@@ -195,14 +195,26 @@ class VariableUse:
     column: int | None
 
 
-def _walk(node) -> Iterator:
-    """Yield every node under ``node``, macros' bodies included."""
-    yield node
-    for child in node.iter_child_nodes():
-        yield from _walk(child)
+def _children(node) -> Iterator:
+    yield from node.iter_child_nodes()
     if isinstance(node, n.Module):
-        for macro in node.macros.values():
-            yield from _walk(macro)
+        yield from node.macros.values()
+
+
+def _walk(node) -> Iterator:
+    """Yield every node under ``node``, macros' bodies included, depth first.
+
+    Without recursion: a chain of operators is as deep as it is long.
+    """
+    yield node
+    pending = [_children(node)]
+    while pending:
+        for child in pending[-1]:
+            yield child
+            pending.append(_children(child))
+            break
+        else:
+            pending.pop()
 
 
 def _bound_names(module: n.Module) -> set[str]:

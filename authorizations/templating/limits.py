@@ -12,18 +12,21 @@ stop C code anyway.  What is checked where:
 
 * compile — the source is at most 64 KiB and its syntax tree at most 64 levels
   deep (20 nested loops) before any Python is generated, so neither the Twig
-  parser nor Python's compiler can exhaust the stack;
+  parser nor Python's compiler can exhaust the stack; a chain of binary
+  operators (``a or b or …``) is one level, as it compiles flat;
 * render — each render gets a ``Budget`` (a deadline and a memory allowance)
   in a context variable, so concurrent renders never share one.  The compiled
   code spends it: ``tick()`` runs at every loop iteration, macro call and
   block, and charges the literal text the loop body writes; arrow functions,
   filters, functions and the operators that walk arrays (``in``, ``==``,
-  comparisons, array ``+``) check the deadline before they start; prints,
-  ``~``, captures, filters and functions charge the text and arrays they
-  create; filters whose output can dwarf their input (``format``,
-  ``number_format``, ``replace``, ``join``, ``batch``, ``range``, the
-  encoders …) refuse before they allocate; the output is measured before it
-  is joined.
+  comparisons, array ``+``) check the deadline before they start; these
+  operators, ``is same as``, ``sort``, ``max`` and ``min`` count the values
+  of the arrays they compare first (``count_values``), and the last three
+  check the deadline at every comparison; prints, ``~``, captures, filters
+  and functions charge the text and arrays they create; filters whose output
+  can dwarf their input (``format``, ``number_format``, ``replace``, ``join``,
+  ``batch``, ``range``, the encoders …) refuse before they allocate; the
+  output is measured before it is joined.
 
 Memory is an allowance, not a measurement: everything a render creates counts,
 even what it drops again, so peak memory stays below it.  ``docs/templates.md``
@@ -47,6 +50,7 @@ from . import php
 from .errors import TemplateError, TemplateRuntimeError, TemplateSyntaxError
 from .syntax import nodes as n
 from .syntax import runtime
+from .syntax.codegen import NOT_CHAINED
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -214,8 +218,9 @@ def check_module(module: n.Module) -> int:
             if field == "body" and kind in (n.For, n.Macro):
                 inner_owner = id(node)
                 inner_loops = loops + (kind is n.For)
-            if kind is n.Binary and node.op == "~" and field == "left":
-                # A chain of ~ compiles to one flat concat call.
+            if kind is n.Binary and field == "left" and _chained(node, value):
+                # A chain of ~ compiles to one flat concat call, and one of
+                # other binary operators ("a or b or c") to a flat expression.
                 inner_depth = depth
             if isinstance(value, dict):
                 value = list(value.values())
@@ -226,6 +231,15 @@ def check_module(module: n.Module) -> int:
                     stack.append((child, inner_depth, inner_loops, inner_owner))
     texts.pop(0, None)
     return 8 * max(texts.values(), default=0)
+
+
+def _chained(node: n.Binary, left) -> bool:
+    """Tell whether ``left`` continues the chain of ``node`` (compiled flat)."""
+    if left.__class__ is not n.Binary:
+        return False
+    if node.op == "~":
+        return left.op == "~"
+    return node.op not in NOT_CHAINED and left.op not in NOT_CHAINED
 
 
 # --- render ----------------------------------------------------------------------
@@ -550,18 +564,53 @@ def _spaceship_in_time(a, b) -> int:
     return php.spaceship(a, b)
 
 
+# Tests that compare their value with their argument.
+_COMPARING_TESTS = frozenset({"same as"})
+
+
+def _count_arrays(budget: Budget, args, kwargs) -> None:
+    """Count the arrays a call compares, unless an arrow does the comparing."""
+    values = (*args, *kwargs.values())
+    if any(callable(value) for value in values):
+        return
+    for value in values:
+        if value.__class__ in _ARRAYS:
+            count_values(value, budget)
+
+
+def _guard_test(test):
+    """Wrap a test that compares (``same as``) as its operator (``===``) is."""
+
+    @functools.wraps(test)
+    def checked(*args, **kwargs):
+        budget = _budget.get()
+        if budget is not None:
+            if perf_counter() > budget.deadline:
+                raise exceeded("time", budget.limits)
+            _count_arrays(budget, args, kwargs)
+        return test(*args, **kwargs)
+
+    checked.twig_limits_guarded = True
+    return checked
+
+
 def guard(kind: str, name: str, function):
-    """Wrap a filter or function so it checks the budget around its call.
+    """Wrap a filter, function or test so it checks the budget around its call.
 
     Before: the deadline, and for filters that can write far more than they
     are given, the size they would write.  After: the text or array made is
-    charged.  ``sort`` without an arrow gets a comparator that checks the
-    deadline, since a sort of a long list is the longest single call there is.
+    charged.  Calls that compare values with PHP's ``<=>`` (``sort`` without
+    an arrow, ``max``, ``min``: their ``twig_compared`` variant) count the
+    arrays they are given, as the operators do, and get a comparison that
+    checks the deadline, since a sort of a long list is the longest single
+    call there is.  The ``same as`` test is checked like ``===``.
     """
-    if kind == "test" or getattr(function, "twig_limits_guarded", False):
+    if getattr(function, "twig_limits_guarded", False):
         return function
+    if kind == "test":
+        return _guard_test(function) if name in _COMPARING_TESTS else function
     check = _CHECKS.get(name)
-    is_sort = name == "sort"
+    compared = getattr(function, "twig_compared", None)
     is_range = kind == "function" and name == "range"
 
     @functools.wraps(function)
@@ -575,9 +624,11 @@ def guard(kind: str, name: str, function):
             return _memo_range(budget, function, args, kwargs)
         if check is not None:
             check(budget, args, kwargs)
-        if is_sort and len(args) == 1 and not kwargs:
-            args = (args[0], _spaceship_in_time)
-        result = function(*args, **kwargs)
+        if compared is not None:
+            _count_arrays(budget, args, kwargs)
+            result = compared(_spaceship_in_time, *args, **kwargs)
+        else:
+            result = function(*args, **kwargs)
         size = _size_of(result)
         if size:
             budget.memory -= size

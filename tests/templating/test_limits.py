@@ -21,6 +21,7 @@ from authorizations.templating import (
     limits,
     render,
 )
+from authorizations.templating.checks import _parse, compile_problem, variable_uses
 from authorizations.templating.environment import TwigEnvironment
 from authorizations.templating.escaping import Output, render_escaped
 from authorizations.templating.limits import KiB, TemplateLimitError
@@ -80,6 +81,19 @@ def test_nested_loops_stop_at_the_default_time_limit():
         pytest.param(
             "{% for i in 1..1000 %}{{ range(1, 1000000)|sort|length }}{% endfor %}",
             id="giant-sort",
+        ),
+        pytest.param(
+            # Rows that differ only at their end: each comparison walks a row.
+            "{% set row = range(1, 1000) %}"
+            "{{ range(1, 1000)|map(x => row|merge([x * 7919 % 1000]))|sort|length }}",
+            id="sort-of-long-rows",
+        ),
+        pytest.param(
+            # Each comparison of the long list with an empty one lists the
+            # long one's items: 100,000 times.
+            "{% set big = range(1, 300000) %}"
+            "{{ max([big]|merge(range(1, 100000)|map(x => [])))|length }}",
+            id="max-of-a-long-list-and-empty-ones",
         ),
         pytest.param(
             "{% macro f(n) %}{% if n < 60 %}{{ _self.f(n + 1) }}{{ _self.f(n + 1) }}"
@@ -254,6 +268,75 @@ def test_comparing_lists_that_share_lists_stops_at_the_work_limit():
     assert render("{{ [[1, 2], [3]] == [[1, 2], [3]] ? 'same' }}", {}) == "same"
 
 
+# 2**40 values to walk, in a few kilobytes.
+SHARED_LISTS = "{% set a = [1] %}{% for i in 1..40 %}{% set a = [a, a] %}{% endfor %}"
+
+
+@pytest.mark.parametrize(
+    "compare",
+    [
+        "{{ a|sort|length }}",
+        "{{ a|sort(null)|length }}",
+        "{{ a|sort(arrow=null)|length }}",
+        "{{ [a, a]|sort|length }}",
+        "{{ max(a)|length }}",
+        "{{ min(a)|length }}",
+        "{{ max(a, a)|length }}",
+        "{{ min(a, a)|length }}",
+        "{{ a is same as(a) ? 'same' }}",
+        "{{ a is not same as(a) ? 'not' }}",
+        "{{ [a] is same as([a]) ? 'same' }}",
+    ],
+    ids=[
+        "sort",
+        "sort-null",
+        "sort-arrow-null",
+        "sort-pairs",
+        "max",
+        "min",
+        "max-of-two",
+        "min-of-two",
+        "same-as",
+        "not-same-as",
+        "same-as-nested",
+    ],
+)
+def test_sort_max_min_and_same_as_of_lists_that_share_lists_stop_quickly(compare):
+    start = time.monotonic()
+    error = fails_with("work", SHARED_LISTS + compare, time=0.3)
+    assert "can be compared" in error.message
+    # Refused before comparing: no walk of the 2**40 values has begun.
+    assert time.monotonic() - start < 5
+
+
+def test_sort_max_min_and_same_as_still_give_twigs_results():
+    # Each checked against real Twig (twig-render).
+    cases = {
+        "{{ {b: 2, a: 1, c: [1, 2], d: [1], e: '10', f: '9'}|sort|json_encode }}": (
+            '{"a":1,"b":2,"f":"9","e":"10","d":[1],"c":[1,2]}'
+        ),
+        "{{ [3, '10', 1, 'b', null, false, 2.5]|sort|json_encode }}": (
+            '{"4":null,"5":false,"2":1,"6":2.5,"0":3,"1":"10","3":"b"}'
+        ),
+        "{{ [3, 1, 2]|sort((p, q) => q <=> p)|join }}": "321",
+        "{{ max([1, [2], '3'])|json_encode }} {{ min(3, '2', [0]) }} "
+        "{{ max([[1, 2], [1, 3]])|join }} {{ min({a: 'b', c: 'a'}) }} "
+        "{{ max('apple', 'banana') }} {{ min([0, -0.5, '-1']) }}": (
+            "[2] 2 13 a banana -1"
+        ),
+        "{{ [1, [2]] is same as([1, [2]]) ? 'y' : 'n' }}"
+        "{{ [1] is same as(['1']) ? 'y' : 'n' }}"
+        "{{ {a: 1, b: 2} is same as({b: 2, a: 1}) ? 'y' : 'n' }}"
+        "{{ [1, 2] is not same as([1, 2]) ? 'y' : 'n' }}": "ynnn",
+    }
+    for source, expected in cases.items():
+        assert render(source, {}) == expected, source
+    # Lists that share lists, small enough to compare.
+    shared = SHARED_LISTS.replace("1..40", "1..10")
+    assert render(shared + "{{ a|sort|length }}{{ max(a, [a])|length }}", {}) == "22"
+    assert render(shared + "{{ a is same as(a) ? 'same' }}", {}) == "same"
+
+
 def test_memory_limit_can_be_lowered():
     error = fails_with("memory", "{{ range(1, 1000)|length }}", memory=16 * KiB)
     assert error.message.startswith("The template exceeded its memory limit (16 KiB")
@@ -331,7 +414,10 @@ def test_deeply_nested_data_stops_at_the_recursion_limit():
         pytest.param("{{ " + "not " * 10000 + "true }}", id="not-chain"),
         pytest.param("{{ " + "- " * 10000 + "1 }}", id="minus-chain"),
         pytest.param("{{ 2" + " ** 2" * 10000 + " }}", id="power-chain"),
-        pytest.param("{{ 1" + " + 1" * 10000 + " }}", id="plus-chain"),
+        pytest.param(
+            "{{ 1" + " + (1" * 10000 + ")" * 10000 + " }}", id="right-nested-plus"
+        ),
+        pytest.param("{{ 1" + " + (1 or 1" * 40 + ")" * 40 + " }}", id="nested-chains"),
         pytest.param("{{ x" + "|upper" * 10000 + " }}", id="filter-chain"),
         pytest.param("{{ x" + ".a" * 10000 + " }}", id="attribute-chain"),
         pytest.param("{{ 1" + " ? 1 : 1" * 2000 + " }}", id="conditional-chain"),
@@ -386,6 +472,37 @@ def test_moderate_nesting_and_long_concatenations_compile():
     assert render("{{ 'a'" + " ~ 'a'" * 299 + " }}", {}) == "a" * 300
     loops = "{% for i in [1] %}" * 20 + "x" + "{% endfor %}" * 20
     assert render(loops, {}) == "x"
+
+
+def test_flat_chains_of_operators_do_not_nest():
+    # Twig accepts them (checked with twig-render): a chain is one level deep
+    # however long, and compiles to one flat Python expression.
+    terms = " or ".join(f"a == {i}" for i in range(65))
+    assert render("{% if " + terms + " %}yes{% endif %}", {"a": 64}) == "yes"
+    assert render("{% if " + terms + " %}yes{% else %}no{% endif %}", {"a": 65}) == "no"
+    terms = " and ".join(f"a != {i}" for i in range(65))
+    assert render("{% if " + terms + " %}yes{% endif %}", {"a": 65}) == "yes"
+    digits = "".join(str(i % 10) for i in range(1000))
+    assert render("{{ " + " ~ ".join(digits) + " }}", {}) == digits
+    assert render("{{ " + " + ".join(["1"] * 1000) + " }}", {}) == "1000"
+    assert render("{{ 1000" + " - 1" * 999 + " }}", {}) == "1"
+    # Mixed operators, in Twig's precedence and PHP's order, left to right.
+    assert render("{{ 10" + " - 1 + 2 * 3 and 1 or 0 in [1]" * 300 + " }}", {}) == "1"
+    assert render("{{ 7 - 2 - 1 }} {{ 2 ** 3 ** 2 }} {{ -2 ** 2 + 1 }}", {}) == (
+        "4 512 -3"
+    )
+
+
+def test_the_longest_chains_compile_and_render():
+    # Up to the size limit: in a loop (whose body is searched for "loop"), in
+    # an arrow function, and through the save-time variable checks.
+    source = "{% for i in [1] %}{{ i" + " ~ i" * 16000 + " }}{% endfor %}"
+    assert render(source, {}) == "1" * 16001
+    source = "{{ [1]|map(v => v" + " + v" * 16000 + ")|first }}"
+    assert render(source, {}) == "16001"
+    source = "{% if a" + " or b.c" * 9000 + " %}yes{% endif %}"
+    assert compile_problem(source, field="body") is None
+    assert {use.root for use in variable_uses(_parse(source))} == {"a", "b"}
 
 
 # --- size ------------------------------------------------------------------------

@@ -188,7 +188,7 @@ def _float_range(low: float, high: float, step: float) -> list[float]:
     return [v for v in values if v >= high]
 
 
-def _extreme(name: str, values: tuple, pick_max: bool):
+def _extreme(name: str, values: tuple, pick_max: bool, compare=php.spaceship):
     if len(values) == 1:
         (only,) = values
         if not php.is_array(only):
@@ -209,7 +209,7 @@ def _extreme(name: str, values: tuple, pick_max: bool):
     for candidate in candidates[1:]:
         # max() replaces on "best < candidate", min() on "candidate < best".
         pair = (best, candidate) if pick_max else (candidate, best)
-        if php.spaceship(*pair) < 0:
+        if compare(*pair) < 0:
             best = candidate
     return best
 
@@ -220,3 +220,9 @@ def max_(*values):
 
 def min_(*values):
     return _extreme("min", values, pick_max=False)
+
+
+# The same functions with another comparison than PHP's <=> (the render limits
+# pass one that checks the deadline).
+max_.twig_compared = lambda compare, *values: _extreme("max", values, True, compare)
+min_.twig_compared = lambda compare, *values: _extreme("min", values, False, compare)

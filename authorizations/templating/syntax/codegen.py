@@ -51,6 +51,11 @@ _PHP_BINARY = {
     "has every": "rt.has_every",
 }
 
+# Operators whose left-nested chains ("a or b or c", "1 + 2 - 3") compile to
+# one flat Python expression, however long: "~" has its own flat form, "??"
+# and "**" nest to the right.
+NOT_CHAINED = frozenset({"~", "??", "**"})
+
 # Filters that escape their input as HTML first, autoescape or not
 # (CoreExtension: nl2br and spaceless have pre_escape => html).
 PRE_ESCAPE_FILTERS = {"nl2br": "html", "spaceless": "html"}
@@ -468,9 +473,16 @@ class TwigCodeGenerator(CodeGenerator):
         return f"php.{node.op}({value})"
 
     def concat_parts(self, node) -> list[str]:
-        if isinstance(node, n.Binary) and node.op == "~":
-            return self.concat_parts(node.left) + self.concat_parts(node.right)
-        return [self.expr(node)]
+        # Iterative: a chain of thousands of ~ must not exhaust the stack.
+        parts, pending = [], [node]
+        while pending:
+            current = pending.pop()
+            if isinstance(current, n.Binary) and current.op == "~":
+                pending.append(current.right)
+                pending.append(current.left)
+            else:
+                parts.append(self.expr(current))
+        return parts
 
     def expr_binary(self, node: n.Binary) -> str:
         op = node.op
@@ -485,7 +497,46 @@ class TwigCodeGenerator(CodeGenerator):
             # tighter than unary minus: the result is -(2 ** 2).
             inner = n.Binary("**", node.left.node, node.right, lineno=node.lineno)
             return f"php.{node.left.op}({self.expr_binary(inner)})"
-        left, right = self.expr(node.left), self.expr(node.right)
+        if (
+            op not in NOT_CHAINED
+            and isinstance(node.left, n.Binary)
+            and node.left.op not in NOT_CHAINED
+        ):
+            return self.binary_chain(node)
+        return self.binary_code(op, self.expr(node.left), self.expr(node.right))
+
+    def binary_chain(self, node: n.Binary) -> str:
+        """Compile a left-nested chain of binary operators without nesting.
+
+        ``a or b or c`` is ``((a or b) or c)``: compiled as nested Python
+        calls, a chain of a few hundred operands would pass Python's limits
+        (200 nested parentheses, the stack of its compiler).  A chain of one
+        ``and``/``or`` is one flat Python ``or``; any other chain is a tuple
+        of steps, each computing the next value from the previous one into a
+        temporary, in PHP's order: left to right.
+        """
+        links = []
+        while isinstance(node, n.Binary) and node.op not in NOT_CHAINED:
+            links.append(node)
+            node = node.left
+        links.reverse()
+        first = self.expr(node)
+        ops = {link.op for link in links}
+        if ops == {"or"} or ops == {"and"}:
+            (op,) = ops
+            terms = [first] + [self.expr(link.right) for link in links]
+            return "(" + f" {op} ".join(f"tr({term})" for term in terms) + ")"
+        temp = self.unique("_c")
+        steps = [f"{temp} := {first}"]
+        for link in links:
+            code = self.binary_code(link.op, temp, self.expr(link.right))
+            if link.op in ("and", "or", "!=", "not in"):
+                code = code[1:-1]  # a step needs no parentheses of its own
+            steps.append(f"{temp} := {code}")
+        return f"({', '.join(steps)})[-1]"
+
+    def binary_code(self, op: str, left: str, right: str) -> str:
+        """Return the Python code of one binary operator on two operands' code."""
         if op == "and":
             return f"(tr({left}) and tr({right}))"
         if op == "or":

@@ -26,19 +26,39 @@ class _NodeType(nodes.NodeType):
         return type.__new__(mcs, name, bases, namespace)
 
 
+def _find_all(self, node_type):
+    """jinja2's ``find_all`` (descendants, depth first), without recursion.
+
+    A chain of operators (``a ~ b ~ …``, ``x or y or …``) is as deep as it is
+    long; walking it recursively would exhaust the stack.
+    """
+    pending = [iter(self.iter_child_nodes())]
+    while pending:
+        for child in pending[-1]:
+            if isinstance(child, node_type):
+                yield child
+            pending.append(iter(child.iter_child_nodes()))
+            break
+        else:
+            pending.pop()
+
+
 class Expr(nodes.Expr, metaclass=_NodeType):
     attributes = ("col",)
     abstract = True
+    find_all = _find_all
 
 
 class Stmt(nodes.Stmt, metaclass=_NodeType):
     attributes = ("col",)
     abstract = True
+    find_all = _find_all
 
 
 class Helper(nodes.Helper, metaclass=_NodeType):
     attributes = ("col",)
     abstract = True
+    find_all = _find_all
 
 
 # --- expressions ---------------------------------------------------------------
