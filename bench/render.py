@@ -36,6 +36,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integry.settings")
 import jinja2  # noqa: E402
 
 from authorizations import templating  # noqa: E402
+from authorizations.samples import BASECAMP_AUTHORIZATION  # noqa: E402
 from authorizations.templating.environment import (  # noqa: E402
     get_environment,
     prepare_context,
@@ -73,31 +74,12 @@ TWIG = {
 """,
 }
 
-# The same text in Jinja2's own dialect.
+# The same text in Jinja2's own dialect: only the two spellings Twig has and
+# Jinja2 lacks differ.
 JINJA = {
-    "url": (
-        "{{ app.base_url }}/oauth/token?client_id={{ requestBody.client_id }}"
-        "&redirect_uri={{ requestBody.redirect_uri|urlencode }}"
-        "&code={{ requestBody.code }}&grant_type={{ requestBody.grant_type }}"
-    ),
-    "header_authorization": "Basic {{ query.basic_credentials }}",
-    "header_accept": "application/json",
-    "header_user_agent": "{{ app.slug }}-connector/{{ authorization.version }}",
-    "body": """{
-  "client_id": "{{ requestBody.client_id }}",
-  "client_secret": "{{ requestBody.client_secret }}",
-  "grant_type": "{{ requestBody.grant_type }}",
-  "code": "{{ requestBody.code }}",
-  "redirect_uri": "{{ requestBody.redirect_uri }}"{% if requestBody.code_verifier is defined %},
-  "code_verifier": "{{ requestBody.code_verifier }}"{% endif %}
-}
-""",
-    "response": """{
-  "user_identity": "{{ response.identity.first_name }} {{ response.identity.last_name }} / {{ response.identity.email_address }}",
-  "account_id": "{{ response.identity.id }}",
-  "extras": {"accounts": {{ response.accounts|length }}, "href": "{{ response.accounts[0].href if response.accounts else '' }}"}
-}
-""",
+    **TWIG,
+    "url": TWIG["url"].replace("|url_encode", "|urlencode"),
+    "response": TWIG["response"].replace("?? ''", "if response.accounts else ''"),
 }
 
 CONTEXT = {
@@ -112,24 +94,7 @@ CONTEXT = {
         "code_verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
     },
     "query": {"basic_credentials": "YTFiMmMzZDRlNTpzM2NyM3Q="},
-    "response": {
-        "expires_at": "2026-05-09T12:00:00Z",
-        "identity": {
-            "id": 9999999,
-            "first_name": "Jason",
-            "last_name": "Fried",
-            "email_address": "jason@basecamp.com",
-        },
-        "accounts": [
-            {
-                "product": "bc3",
-                "id": 99999999,
-                "name": "Honcho Design",
-                "href": "https://3.basecampapi.com/99999999",
-                "app_href": "https://3.basecamp.com/99999999",
-            }
-        ],
-    },
+    "response": BASECAMP_AUTHORIZATION,
 }
 
 
