@@ -8,6 +8,13 @@ from django.db import models
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
+# Bounds shared by the admin, the importer, the preview and rendering
+# (docs/templates.md): an endpoint sends at most this many headers, and a URL
+# or a header value is at most this long.
+MAX_HEADERS_PER_ENDPOINT = 50
+MAX_URL_LENGTH = 8 * 1024
+MAX_HEADER_VALUE_LENGTH = 8 * 1024
+
 # RFC 9110 §5.6.2: a field name is a token.
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")

@@ -245,6 +245,30 @@ def _chained(node: n.Binary, left) -> bool:
 # --- render ----------------------------------------------------------------------
 
 
+# Set by ``one_deadline``: the moment every render in the block must end by.
+_shared_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "twig_shared_deadline", default=None
+)
+
+
+@contextlib.contextmanager
+def one_deadline():
+    """Give every render within the block one deadline, the time limit from now.
+
+    An endpoint renders several templates (URL, body, response, each header);
+    with a deadline each, their number would multiply the time one request can
+    take.  Nested blocks keep the outermost deadline.
+    """
+    if _shared_deadline.get() is not None:
+        yield
+        return
+    token = _shared_deadline.set(perf_counter() + _limits.get().time)
+    try:
+        yield
+    finally:
+        _shared_deadline.reset(token)
+
+
 class Budget:
     """What one render may still spend: its deadline and its memory allowance."""
 
@@ -253,6 +277,9 @@ class Budget:
     def __init__(self, limits: Limits, weight: int):
         self.limits = limits
         self.deadline = perf_counter() + limits.time
+        shared = _shared_deadline.get()
+        if shared is not None and shared < self.deadline:
+            self.deadline = shared
         self.memory = limits.memory
         self.weight = weight
         self.ranges: dict | None = None
