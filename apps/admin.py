@@ -74,6 +74,9 @@ class AppAdmin(ConsoleAdminMixin, admin.ModelAdmin):
             .get_queryset(request)
             .annotate(authorization_total=Count("authorizations"))
             .prefetch_related("authorizations__endpoints")
+            # GROUP BY drops the model's default ordering, which the app
+            # autocomplete's pages need to be stable.
+            .order_by(*App._meta.ordering, "pk")
         )
 
     def get_inlines(self, request, obj):

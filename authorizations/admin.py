@@ -94,26 +94,40 @@ class AuthorizationAdmin(SecretSafeAdminMixin, ConsoleAdminMixin, admin.ModelAdm
         return super().get_queryset(request).prefetch_related("endpoints")
 
     def get_fieldsets(self, request, obj=None):
-        fieldsets = [
-            (None, {"fields": ["app", "name", "type"]}),
-            (
-                "App credentials",
-                {
-                    "fields": list(types.ALL_SETTING_NAMES),
-                    "classes": ["type-settings"],
-                    "description": self.settings_fieldset_description,
-                },
-            ),
-        ]
+        settings = {
+            "fields": list(types.ALL_SETTING_NAMES),
+            "classes": ["type-settings"],
+            "description": self.settings_fieldset_description,
+        }
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Read-only: no script picks the type's settings, and a read-only
+            # field would print the stored secret whole.
+            settings = {
+                "fields": [
+                    "masked_client_secret" if name == "client_secret" else name
+                    for name in obj.spec.setting_names
+                ]
+            }
+        fieldsets = [(None, {"fields": ["app", "name", "type"]})]
+        if settings["fields"]:
+            fieldsets.append(("App credentials", settings))
         if obj is not None:
             fieldsets.append(
                 ("Endpoints", {"fields": ["completeness", "endpoints_overview"]})
             )
         return fieldsets
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "masked_client_secret"]
+
     @admin.display(description="completeness")
     def completeness(self, obj):
         return obj.completeness
+
+    @admin.display(description="client secret")
+    def masked_client_secret(self, obj):
+        return mask_secret(obj.client_secret) or "Not set"
 
     @admin.display(description="endpoints")
     def endpoints_overview(self, obj):

@@ -141,15 +141,18 @@ class AuthorizationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _use_model_choice_messages(self)
-        self.fields["name"].required = False
-        self.fields["name"].help_text = (
-            "Shown to users choosing how to connect. Left blank, it is the type's "
-            "name (OAuth2.0, API Key, …)."
-        )
+        # A view-only page builds this form without the fields it shows read-only.
+        if "name" in self.fields:
+            self.fields["name"].required = False
+            self.fields["name"].help_text = (
+                "Shown to users choosing how to connect. Left blank, it is the "
+                "type's name (OAuth2.0, API Key, …)."
+            )
         spec = _submitted_type(self)
         if spec is None:
             return
-        self.fields["type"].help_text = type_summary(spec)
+        if "type" in self.fields:
+            self.fields["type"].help_text = type_summary(spec)
         for name in spec.setting_names:
             if name in self.fields:
                 setting = spec.setting(name)
@@ -241,10 +244,12 @@ class EndpointForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _use_model_choice_messages(self)
-        self.fields["url"].required = True
-        self.fields["url"].error_messages["required"] = (
-            "Enter the URL this endpoint calls (http:// or https://)."
-        )
+        # A view-only page builds this form without the fields it shows read-only.
+        if "url" in self.fields:
+            self.fields["url"].required = True
+            self.fields["url"].error_messages["required"] = (
+                "Enter the URL this endpoint calls (http:// or https://)."
+            )
         authorization = self._authorization()
         if authorization is not None and "kind" in self.fields:
             spec = authorization.spec
