@@ -46,6 +46,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost but one, so it sees every 403, CSRF refusals included.
+    "integry.audit.RefusalAuditMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -55,6 +57,11 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "integry.urls"
+# The admin is the whole site: a login whose ?next= is refused (another host)
+# lands on its index, not on Django's /accounts/profile/ default, a 404 here.
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
+CSRF_FAILURE_VIEW = "integry.audit.csrf_failure"
 WSGI_APPLICATION = "integry.wsgi.application"
 
 TEMPLATES = [
