@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 
@@ -6,9 +7,12 @@ from authorizations import types
 from authorizations.encryption import EncryptedJSONField, EncryptedTextField
 from authorizations.validators import (
     HTTP_METHODS,
+    MAX_SECRET_LENGTH,
     HttpURLField,
     validate_header_name,
+    validate_header_value,
     validate_no_line_break,
+    validate_no_nul_character,
     validate_url_template,
 )
 
@@ -30,7 +34,9 @@ class Authorization(models.Model):
         "apps.App", on_delete=models.CASCADE, related_name="authorizations"
     )
     name = models.CharField(
-        max_length=100, help_text="Shown to users choosing how to connect."
+        max_length=100,
+        help_text="Shown to users choosing how to connect.",
+        validators=[validate_no_nul_character],
     )
     type = models.CharField(
         max_length=32,
@@ -38,10 +44,20 @@ class Authorization(models.Model):
         default=types.DEFAULT_TYPE,
         error_messages={"invalid_choice": '"%(value)s" is not an authorization type.'},
     )
-    client_id = models.CharField("client ID", max_length=255, blank=True)
-    client_secret = EncryptedTextField(blank=True)
+    client_id = models.CharField(
+        "client ID",
+        max_length=255,
+        blank=True,
+        validators=[validate_no_nul_character],
+    )
+    client_secret = EncryptedTextField(
+        blank=True,
+        validators=[validate_no_nul_character, MaxLengthValidator(MAX_SECRET_LENGTH)],
+    )
     authorize_url = HttpURLField("authorization URL", max_length=500, blank=True)
-    scopes = models.CharField(max_length=1000, blank=True)
+    scopes = models.CharField(
+        max_length=1000, blank=True, validators=[validate_no_nul_character]
+    )
     use_pkce = models.BooleanField("use PKCE (S256)", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -118,12 +134,21 @@ class Endpoint(models.Model):
         error_messages={"invalid_choice": '"%(value)s" is not an HTTP method.'},
     )
     url = models.TextField(
-        "URL", blank=True, validators=[validate_url_template], help_text="A template."
+        "URL",
+        blank=True,
+        validators=[validate_no_nul_character, validate_url_template],
+        help_text="A template.",
     )
+    # Their size is bounded by the template engine's source limit (64 KiB),
+    # checked with their syntax.
     request_template = models.TextField(
-        blank=True, help_text="A template producing a JSON object; empty sends no body."
+        blank=True,
+        help_text="A template producing a JSON object; empty sends no body.",
+        validators=[validate_no_nul_character],
     )
-    response_template = models.TextField(blank=True)
+    response_template = models.TextField(
+        blank=True, validators=[validate_no_nul_character]
+    )
     body_format = models.CharField(
         max_length=8,
         choices=BodyFormat.choices,
@@ -170,7 +195,8 @@ class Header(models.Model):
         Endpoint, on_delete=models.CASCADE, related_name="headers"
     )
     name = models.CharField(max_length=100, validators=[validate_header_name])
-    value = models.TextField(validators=[validate_no_line_break])
+    # validate_no_line_break also refuses a NUL, in a header's words.
+    value = models.TextField(validators=[validate_no_line_break, validate_header_value])
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
