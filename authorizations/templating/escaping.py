@@ -69,9 +69,10 @@ Only ``|raw`` inserts one.
 
 from __future__ import annotations
 
-import contextvars
 import json
+import math
 import re
+import string
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -164,9 +165,6 @@ class Site:
 
 # --- the escaping environment ------------------------------------------------
 
-_recorder: contextvars.ContextVar = contextvars.ContextVar(
-    "escaping_recorder", default=None
-)
 # Markers are built from the first of these characters that the template
 # source does not contain, so literal text can never be taken for a marker.
 _MARKER_CHARS = "\x00" + "".join(chr(c) for c in range(0xE000, 0xE100))
@@ -259,23 +257,24 @@ class EscapingEnvironment(TwigEnvironment):
     escaping_mark = Marked
 
     def make_printer(self, template: TwigTemplate):
+        """Print as Twig does: the printer of a plain ``render``.
+
+        ``render_escaped`` gives each render its own printer instead (see
+        ``_marker_printer``, ``_header_printer``).
+        """
         plain = super().make_printer(template)
-        sites = getattr(template, "escaping_sites", None)
-        if sites is None:  # once per compiled template
-            sites = template.escaping_sites = analyze_sites(template)
+        if getattr(template, "escaping_sites", None) is None:  # once per template
+            template.escaping_sites = analyze_sites(template)
             template.escaping_marker = _marker_for(template.source)
             # The lexer state after each literal chunk, remembered per
             # template: the chunks are its own text, so they repeat each render.
             template.escaping_transitions = {Output.JSON: {}, Output.URL: {}}
-        get = _recorder.get
+            template.escaping_header_printer = _header_printer(template)
 
         def print_(value, index):
-            recorder = get()
-            if recorder is None:
-                if value.__class__ is Marked:
-                    value = value.value
-                return plain(value, index)
-            return recorder(value, sites[index])
+            if value.__class__ is Marked:
+                value = value.value
+            return plain(value, index)
 
         return print_
 
@@ -314,94 +313,106 @@ def render_escaped(
     Raise ``TemplateError`` (with the line and column of the template) when a
     value cannot be written where it is printed.
     """
-    output = Output(output)  # "json" works as well as Output.JSON
+    if output.__class__ is not Output:
+        output = Output(output)  # "json" works as well as Output.JSON
     template = compile_escaped(source)
     if output is Output.TEXT:
         return template.render(context, timezone=timezone)
     if output is Output.HEADER:
-        recorder = _HeaderRecorder()
-    else:
-        recorder = _MarkerRecorder(
-            template.escaping_marker, template.escaping_transitions
-        )
-    token = _recorder.set(recorder)
-    try:
-        text = template.render(context, timezone=timezone)
-    finally:
-        _recorder.reset(token)
-    if output is Output.HEADER:
+        printer = template.escaping_header_printer
+        return template.render(context, timezone=timezone, printer=printer)
+    printer, values = _marker_printer(template)
+    text = template.render(context, timezone=timezone, printer=printer)
+    if not values:
         return text
-    return recorder.assemble(text, output)
+    return _assemble(template, text, values, output)
 
 
-class _HeaderRecorder:
-    def __call__(self, value, site: Site) -> str:
+def _header_printer(template: TwigTemplate):
+    """Return the printer of header values: each is checked as it is printed."""
+    sites = template.escaping_sites
+    to_str = php.to_str
+
+    def print_header(value, index):
         if value.__class__ is Marked:
             value = value.value
-        text = php.to_str(value)
+        text = value if value.__class__ is str else to_str(value)
+        site = sites[index]
         if not site.captured:
             check_header_value(text, site=site)
         return text
 
+    return print_header
 
-class _MarkerRecorder:
-    __slots__ = ("marker", "values", "transitions")
 
-    def __init__(self, marker: str, transitions: dict):
-        self.marker = marker
-        self.values: list = []
-        self.transitions = transitions
+def _marker_printer(template: TwigTemplate):
+    """Return a printer that writes markers and the list it records values in.
 
-    def __call__(self, value, site: Site) -> str:
+    A value printed into a capture is plain text (it is escaped where the
+    capture is printed); every other value is recorded with its site, and a
+    marker holding its place in the list is written instead.
+    """
+    sites = template.escaping_sites
+    marker = template.escaping_marker
+    values: list = []
+    record = values.append
+    to_str = php.to_str
+
+    def print_marker(value, index):
+        site = sites[index]
         if site.captured:
             if value.__class__ is Marked:
                 value = value.value
-            return php.to_str(value)
-        values = self.values
-        values.append((value, site))
-        marker = self.marker
+            return value if value.__class__ is str else to_str(value)
+        record((value, site))
         return f"{marker}{len(values) - 1}{marker}"
 
-    def assemble(self, text: str, output: Output) -> str:
-        if not self.values:
-            return text
-        parts = text.split(self.marker)
-        if output is Output.JSON:
-            advance, escape, state = _advance_json, _escape_json, _OUT
-        else:
-            advance, escape, state = _advance_url, _escape_url, _START
-        transitions = self.transitions[output]
-        values = self.values
-        pieces = []
-        size = 0
-        for position, part in enumerate(parts):
-            if position % 2 == 0:
-                if part:
-                    key = (state, part)
-                    after = transitions.get(key)
-                    if after is None:
-                        after = advance(state, part)
-                        if len(transitions) < _TRANSITIONS_SIZE:
-                            transitions[key] = after
-                    state = after
-                    pieces.append(part)
-                continue
-            value, site = values[int(part)]
-            kind = site.kind
-            if kind in _DECIDED_AT_RENDER:
-                value, kind = _decide(value, kind)
-            try:
-                escaped, state = escape(state, value, site, kind)
-            except TemplateError:
-                raise
-            except Exception as error:  # data the escaper cannot write
-                message = f"{site.expression} could not be written: {error}"
-                raise site.error(message) from None
-            pieces.append(escaped)
-            size += len(escaped)
-        # Escaping can lengthen the output past what the render was allowed.
-        check_output(size + len(text))
-        return "".join(pieces)
+    return print_marker, values
+
+
+def _assemble(template: TwigTemplate, text: str, values: list, output: Output):
+    """Replace each marker of ``text`` with its value escaped for its place."""
+    parts = text.split(template.escaping_marker)
+    if output is Output.JSON:
+        advance, escape, state = _advance_json, _escape_json, _OUT
+    else:
+        advance, escape, state = _advance_url, _escape_url, _START
+    transitions = template.escaping_transitions[output]
+    pieces = []
+    append = pieces.append
+    size = 0
+    # Literal text and markers alternate: parts[0], marker, parts[2], …
+    literal = True
+    for part in parts:
+        if literal:
+            literal = False
+            if part:
+                key = (state, part)
+                after = transitions.get(key)
+                if after is None:
+                    after = advance(state, part)
+                    if len(transitions) < _TRANSITIONS_SIZE:
+                        transitions[key] = after
+                state = after
+                append(part)
+            continue
+        literal = True
+        value, site = values[int(part)]
+        kind = site.kind
+        if kind in _DECIDED_AT_RENDER:
+            value, kind = _decide(value, kind)
+        try:
+            escaped, state = escape(state, value, site, kind)
+        except TemplateError:
+            raise
+        except Exception as error:  # data the escaper cannot write
+            message = f"{site.expression} could not be written: {error}"
+            raise site.error(message) from None
+        append(escaped)
+        size += len(escaped)
+    # Escaping can lengthen the output past what the render was allowed.
+    check_output(size + len(text))
+    return "".join(pieces)
 
 
 # --- JSON ----------------------------------------------------------------------
@@ -435,7 +446,16 @@ def _advance_json(state: str, text: str) -> str:
 def json_value(value) -> str:
     """Write a template value as a JSON value (``null``, a number, an object…)."""
     if value is None or value is True or value is False:
-        return json.dumps(value)
+        return _JSON_CONSTANTS[value]
+    cls = value.__class__
+    if cls is str:
+        return encode_basestring(value)
+    # json.dumps writes numbers with int.__repr__ and float.__repr__: the same
+    # text, without its encoder's set-up.
+    if cls is int:
+        return int.__repr__(value)
+    if cls is float and math.isfinite(value):
+        return float.__repr__(value)
     if isinstance(value, str):
         return encode_basestring(value)
     if isinstance(value, int | float):
@@ -446,6 +466,9 @@ def json_value(value) -> str:
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False, allow_nan=False, default=_text)
     return json.dumps(_text(value), ensure_ascii=False)
+
+
+_JSON_CONSTANTS = {None: "null", True: "true", False: "false"}
 
 
 def _text(value) -> str:
@@ -510,6 +533,8 @@ def _advance_url(state: str, text: str) -> str:
 
 
 def _url_text(value, site: Site) -> str:
+    if value.__class__ is str:
+        return value
     if php.is_array(value):
         raise site.error(
             f"{site.expression} gave a list or mapping, which cannot be written "
@@ -518,8 +543,31 @@ def _url_text(value, site: Site) -> str:
     return php.to_str(value)
 
 
-def _keep_as_url_text(text: str, safe: str) -> str:
-    return quote(_BARE_PERCENT.sub("%25", text), safe=safe)
+def _percent_table(safe: str) -> list[str]:
+    """Return what ``quote(…, safe=safe)`` writes for each ASCII character."""
+    kept = frozenset(string.ascii_letters + string.digits + "_.-~" + safe)
+    return [chr(c) if chr(c) in kept else f"%{c:02X}" for c in range(128)]
+
+
+_VALUE_TABLE = _percent_table("~")
+_URL_TABLE = _percent_table(_URL_SAFE)
+
+
+def _percent_encode(text: str, table: list[str], safe: str) -> str:
+    """Percent-encode as ``urllib.parse.quote(text, safe=safe)`` does.
+
+    ASCII text goes through ``str.translate`` (C, about three times faster
+    than ``quote``); other text through ``quote`` itself, which encodes it as
+    UTF-8 bytes (and refuses a lone surrogate).
+    """
+    if text.isascii():
+        return text.translate(table)
+    return quote(text, safe=safe)
+
+
+def _keep_as_url_text(text: str) -> str:
+    """Keep what a URL may hold as written; encode the rest and bare ``%``."""
+    return _percent_encode(_BARE_PERCENT.sub("%25", text), _URL_TABLE, _URL_SAFE)
 
 
 def _escape_url(state: str, value, site: Site, kind: Kind) -> tuple[str, str]:
@@ -534,7 +582,7 @@ def _escape_url(state: str, value, site: Site, kind: Kind) -> tuple[str, str]:
                 f"The URL must start with http:// or https://; {site.expression} "
                 f"gave {shown}."
             )
-        text = _keep_as_url_text(text, _URL_SAFE)
+        text = _keep_as_url_text(text)
         return text, _advance_url(_START, text)
     if kind is Kind.RAW:
         return text, _advance_url(state, text)
@@ -551,7 +599,7 @@ def _escape_url(state: str, value, site: Site, kind: Kind) -> tuple[str, str]:
     # no value can add a path segment, a parameter or a fragment.
     if _UNRESERVED(text):
         return text, state
-    return quote(text, safe="~"), state
+    return _percent_encode(text, _VALUE_TABLE, "~"), state
 
 
 def _excerpt(text: str, limit: int = 60) -> str:
@@ -562,13 +610,17 @@ def _excerpt(text: str, limit: int = 60) -> str:
 
 
 def check_header_value(text: str, *, site: Site | None = None) -> None:
-    """Refuse a header value with a line break, which would split the request."""
+    """Refuse a header value with a line break, which would split the request,
+    or a NUL character, which no header can carry."""
     if "\r" in text or "\n" in text or "\x00" in text:
         what = f"{site.expression} gave" if site is not None else "The value has"
-        error = (
-            f"{what} a line break (CR or LF), which cannot be sent in a header: it "
-            "would split the request."
-        )
+        if "\r" in text or "\n" in text:
+            error = (
+                f"{what} a line break (CR or LF), which cannot be sent in a header: "
+                "it would split the request."
+            )
+        else:
+            error = f"{what} a NUL character, which cannot be sent in a header."
         if site is not None:
             raise site.error(error)
         raise TemplateRuntimeError(error)
