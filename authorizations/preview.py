@@ -9,15 +9,16 @@ warnings added so the developer sees them while typing.
 
 from __future__ import annotations
 
-import json
-
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_POST
 
 from authorizations import rendering, samples, types
 from authorizations.models import Authorization
+from authorizations.plain_data import DataLimitError
+from authorizations.templating import limits
 from authorizations.templating.checks import check_endpoint_templates
+from authorizations.validators import MAX_HEADERS_PER_ENDPOINT
 
 # A preview carries a few templates and samples; anything near this is a mistake
 # or abuse, and is refused before it is parsed.
@@ -58,20 +59,32 @@ def _headers(data: dict) -> list[dict]:
     for index, header in enumerate(headers):
         if not isinstance(header, dict):
             raise PreviewRequestError(f"Header {index + 1} must be an object.")
-        name, value = header.get("name", ""), header.get("value", "")
+        name, value = header.get("name") or "", header.get("value") or ""
         if not isinstance(name, str) or not isinstance(value, str):
             raise PreviewRequestError(
                 f"Header {index + 1}'s name and value must be text."
             )
-        result.append({"name": name, "value": value})
+        if name.strip() or value.strip():  # an empty "Add another" row is no header
+            result.append({"name": name, "value": value})
+    # Refused before anything renders: each header is a template to compile,
+    # check and render, so their number bounds the preview's work.
+    if len(result) > MAX_HEADERS_PER_ENDPOINT:
+        raise PreviewRequestError(
+            f"An endpoint has at most {MAX_HEADERS_PER_ENDPOINT} headers; this one "
+            f"has {len(result)}. Remove the headers it does not need."
+        )
     return result
 
 
 def parse_preview_request(body: bytes) -> dict:
     """Read the panel's JSON into ``preview_endpoint``'s keyword arguments."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as error:
+        data = samples.read_json(body)
+    except DataLimitError as error:
+        raise PreviewRequestError(error.message) from None
+    except UnicodeDecodeError:
+        raise PreviewRequestError("The request is not UTF-8 text.") from None
+    except ValueError as error:  # json.JSONDecodeError
         raise PreviewRequestError(f"The request is not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise PreviewRequestError("The request must be a JSON object.")
@@ -125,7 +138,8 @@ def _authorization_for(request: HttpRequest) -> Authorization | None:
     # The change and add pages name the endpoint's authorization in the
     # preview URL; the panel's JSON does not carry it.
     key = request.GET.get("authorization", "")
-    if not key.isdigit():
+    # isdigit() alone would let "²" and a 40-digit number reach the database.
+    if not (key.isascii() and key.isdigit() and len(key) <= 18):
         return None
     return Authorization.objects.select_related("app").filter(pk=key).first()
 
@@ -166,21 +180,25 @@ def endpoint_preview(request: HttpRequest, *, model_admin) -> JsonResponse:
         return error_response(str(error), status=400)
 
     authorization = _authorization_for(request)
-    result = rendering.preview_endpoint(
-        **arguments,
-        # Non-secret settings only: the sample requestBody has a fake secret.
-        app=rendering.app_settings(authorization.app) if authorization else None,
-        authorization=(
-            rendering.authorization_settings(authorization) if authorization else None
-        ),
-    )
-    errors, warnings = check_endpoint_templates(
-        kind=arguments["kind"],
-        url=arguments["url"],
-        request_template=arguments["request_template"],
-        response_template=arguments["response_template"],
-        headers=arguments["headers"],
-    )
+    # One time limit for the whole preview, however many templates it holds.
+    with limits.one_deadline():
+        result = rendering.preview_endpoint(
+            **arguments,
+            # Non-secret settings only: the sample requestBody has a fake secret.
+            app=rendering.app_settings(authorization.app) if authorization else None,
+            authorization=(
+                rendering.authorization_settings(authorization)
+                if authorization
+                else None
+            ),
+        )
+        errors, warnings = check_endpoint_templates(
+            kind=arguments["kind"],
+            url=arguments["url"],
+            request_template=arguments["request_template"],
+            response_template=arguments["response_template"],
+            headers=arguments["headers"],
+        )
     result["errors"] = merge_problems(
         result["errors"], [e.as_dict() for e in errors], per_field=True
     )

@@ -16,12 +16,15 @@ import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import quote, quote_plus, urlsplit
+from time import perf_counter
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 
-from authorizations.masking import mask_secret
-from authorizations.templating import TemplateError
+from authorizations.masking import SecretMasker, secrets_in
+from authorizations.plain_data import DataLimitError, check_data, check_text
+from authorizations.samples import read_json
+from authorizations.templating import TemplateError, limits
 from authorizations.templating.checks import (
     APP_KEYS,
     AUTHORIZATION_KEYS,
@@ -38,7 +41,11 @@ from authorizations.templating.escaping import (
     check_header_value,
     render_escaped,
 )
-from authorizations.validators import HTTP_METHODS, validate_header_name
+from authorizations.validators import (
+    HTTP_METHODS,
+    MAX_HEADERS_PER_ENDPOINT,
+    validate_header_name,
+)
 
 # The inputs that hold secrets (DESIGN.md §3): masked wherever they show.
 SECRET_REQUEST_FIELDS = frozenset(
@@ -56,10 +63,6 @@ SECRET_RESPONSE_FIELDS = frozenset(
 # App and authorization settings are given to templates only when they are
 # not secret; these names never are.
 _SECRET_SETTING = re.compile(r"secret|password|token|key$", re.IGNORECASE)
-_SECRET_HEADER = re.compile(
-    r"^(authorization|proxy-authorization|cookie|.*-(key|token|secret))$",
-    re.IGNORECASE,
-)
 BODY_FORMATS = ("json", "form", "none")
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]").search
 
@@ -146,9 +149,11 @@ def check_url(url: str) -> None:
     """Raise ``TemplateError`` unless ``url`` is an http(s) URL with a host."""
     if not url:
         raise TemplateError("The URL is empty.")
-    if _SPACE_OR_CONTROL(url):
+    found = _SPACE_OR_CONTROL(url)
+    if found:
         raise TemplateError(
-            f'The URL "{_excerpt(url)}" contains a space or a line break.'
+            f'The URL "{_excerpt(url)}" contains {_character_name(found.group())}, '
+            "which a URL cannot hold; remove it, or encode it (a space is %20)."
         )
     try:
         parts = urlsplit(url)
@@ -162,6 +167,23 @@ def check_url(url: str) -> None:
         )
     if not host:
         raise TemplateError(f'The URL "{_excerpt(url)}" has no host name.')
+
+
+def _character_name(character: str) -> str:
+    """Name a space or control character in words, as a user would look for it."""
+    names = {
+        " ": "a space",
+        "\t": "a tab",
+        "\n": "a line break (LF)",
+        "\r": "a line break (CR)",
+        "\x00": "a NUL character (U+0000)",
+    }
+    if character in names:
+        return names[character]
+    code = f"U+{ord(character):04X}"
+    if character.isspace():
+        return f"a space character ({code})"
+    return f"a control character ({code})"
 
 
 def render_header_value(*, name: str, source: str, context: Mapping) -> str:
@@ -192,29 +214,116 @@ def render_request(
     ``headers`` are mappings with ``name`` and ``value`` (a template), in
     order.  A ``Content-Type`` among them decides how the body is encoded;
     otherwise ``body_format`` does and the matching header is added.
+
+    All the templates share one time limit: an endpoint with many headers
+    takes no longer than one with a single template.  More than
+    ``MAX_HEADERS_PER_ENDPOINT`` headers are refused before any is rendered.
     """
-    problems: list[TemplateProblem] = []
-    warnings: list[TemplateProblem] = []
-    request = _request(
-        method=method,
-        url=url,
-        request_template=request_template,
-        body_format=body_format,
-        headers=headers,
-        context=context,
-        problems=problems,
-        warnings=warnings,
-    )
-    if problems:
-        raise EndpointRenderError(problems)
-    request.warnings = [warning.message for warning in warnings]
+    with limits.one_deadline():
+        run = _EndpointRender()
+        request = _request(
+            method=method,
+            url=url,
+            request_template=request_template,
+            body_format=body_format,
+            headers=headers,
+            context=context,
+            run=run,
+        )
+    if run.problems:
+        raise EndpointRenderError(run.problems)
+    request.warnings = [warning.message for warning in run.warnings]
     return request
 
 
+class _EndpointRender:
+    """The templates of one endpoint, rendered under one deadline.
+
+    Collects each failure as a ``TemplateProblem``.  Once the time is up, the
+    templates not yet rendered are skipped: each would only stop at its first
+    loop, and one message at the template that ran out says why.
+    """
+
+    def __init__(self):
+        self.problems: list[TemplateProblem] = []
+        self.warnings: list[TemplateProblem] = []
+        self.limit = limits.current_limits().time
+        self.deadline = perf_counter() + self.limit
+        self.timed_out = False
+        self.refused = False  # too many headers: nothing was rendered
+
+    def render(self, field_name: str, render, *arguments, **options):
+        """Return ``render(...)``, or None once it failed (its problem added)."""
+        if self.timed_out:
+            return None
+        if perf_counter() > self.deadline:
+            self._out_of_time(field_name)
+            return None
+        try:
+            return render(*arguments, **options)
+        except limits.TemplateLimitError as error:
+            if error.limit != "time":
+                self.problems.append(_problem(field_name, error))
+            else:
+                self._out_of_time(field_name, error)
+        except TemplateError as error:
+            self.problems.append(_problem(field_name, error))
+        return None
+
+    def _out_of_time(self, field_name: str, error: TemplateError | None = None):
+        self.timed_out = True
+        self.problems.append(
+            TemplateProblem(
+                field_name,
+                self.time_message(),
+                error.line if error else None,
+                error.column if error else None,
+            )
+        )
+
+    def time_message(self) -> str:
+        # The engine's own message speaks of one template; here every
+        # template of the endpoint shares the limit.
+        return (
+            f"The endpoint's templates together exceeded their time limit "
+            f"({self.limit:g} s), so this template and the ones after it were "
+            "not rendered. Simplify the loops in this template."
+        )
+
+
+def _header_rows(headers, problems: list[TemplateProblem]) -> list | None:
+    """Return ``(index, name, source)`` of the headers that are not empty rows.
+
+    None (with a problem added) when there are more than an endpoint may have.
+    """
+    rows = []
+    for index, header in enumerate(headers or ()):
+        if not isinstance(header, Mapping):
+            problems.append(
+                TemplateProblem(f"headers.{index}.name", "The header has no name.")
+            )
+            continue
+        name = str(header.get("name") or "").strip()
+        source = str(header.get("value") or "")
+        if name or source.strip():  # an empty "Add another" row is no header
+            rows.append((index, name, source))
+    if len(rows) > MAX_HEADERS_PER_ENDPOINT:
+        problems.append(
+            TemplateProblem(
+                "headers",
+                f"An endpoint has at most {MAX_HEADERS_PER_ENDPOINT} headers; this "
+                f"one has {len(rows)}. Remove the headers it does not need.",
+            )
+        )
+        return None
+    return rows
+
+
 def _request(
-    *, method, url, request_template, body_format, headers, context, problems, warnings
+    *, method, url, request_template, body_format, headers, context, run
 ) -> RenderedRequest:
     """Render every part it can, adding a ``TemplateProblem`` for each failure."""
+    problems, warnings = run.problems, run.warnings
     method_text = (method or "").strip().upper()
     if method_text not in HTTP_METHODS:
         problems.append(
@@ -231,38 +340,41 @@ def _request(
                 f'"{body_format}" is not a body format; use json, form or none.',
             )
         )
-    rendered_url = ""
-    try:
-        rendered_url = render_url(url, context)
-    except TemplateError as error:
-        problems.append(_problem("url", error))
+    rows = _header_rows(headers, problems)
+    if rows is None:  # refused whole, before any template is rendered
+        run.refused = True
+        return RenderedRequest(method=method_text, url="")
+    rendered_url = run.render("url", render_url, url, context) or ""
     rendered_headers: list[tuple[str, str]] = []
     content_type = None
-    for index, header in enumerate(headers):
-        name = str(header.get("name") or "").strip()
-        source = str(header.get("value") or "")
-        if not name and not source.strip():
-            continue  # an empty "Add another" row
+    for index, name, source in rows:
         try:
             validate_header_name(name)
         except ValidationError as error:
             message = " ".join(error.messages) if name else "The header has no name."
             problems.append(TemplateProblem(f"headers.{index}.name", message))
             continue
-        try:
-            value = render_header_value(name=name, source=source, context=context)
-        except TemplateError as error:
-            problems.append(_problem(f"headers.{index}.value", error))
+        value = run.render(
+            f"headers.{index}.value",
+            render_header_value,
+            name=name,
+            source=source,
+            context=context,
+        )
+        if value is None:
             continue
         rendered_headers.append((name, value))
         if name.lower() == "content-type":
             content_type = value
     body = None
-    try:
-        output = render_escaped(request_template, context, output=Output.JSON)
-    except TemplateError as error:
-        problems.append(_problem("request_template", error))
-    else:
+    output = run.render(
+        "request_template",
+        render_escaped,
+        request_template,
+        context,
+        output=Output.JSON,
+    )
+    if output is not None:
         contract = check_request_body(
             output,
             body_format=body_format if body_format in BODY_FORMATS else "none",
@@ -298,10 +410,12 @@ def render_response(
     """Render a response template (as JSON) and check it against its kind's contract.
 
     Return the output text and the ``ContractResult``; a template that fails
-    to render gives a result whose error is the template error.
+    to render gives a result whose error is the template error.  Called
+    within ``limits.one_deadline()`` (with the request), it shares its limit.
     """
     try:
-        output = render_escaped(response_template, context, output=Output.JSON)
+        with limits.one_deadline():
+            output = render_escaped(response_template, context, output=Output.JSON)
     except TemplateError as error:
         return "", ContractResult(ok=False, errors=[str(error)])
     return output, check_response(kind, output, now=now)
@@ -376,15 +490,66 @@ def preview_endpoint(
 
     ``samples`` holds ``requestBody``, ``query`` and ``response`` (each a value
     or its JSON text).  Nothing is saved or sent.  Every field is rendered even
-    when another fails; secrets from the samples are masked everywhere in the
-    result, including the ``curl`` command.
+    when another fails, all of them within one time limit; secrets from the
+    samples are masked everywhere in the result, including the ``curl``
+    command.
     """
-    problems: list[TemplateProblem] = []
-    warnings: list[TemplateProblem] = []
-    inputs = _sample_inputs(samples, problems)
-    request = RenderedRequest(method=(method or "").upper(), url="")
-    output = ""
-    contract = ContractResult(ok=False)
+    with limits.one_deadline():
+        run = _EndpointRender()
+        inputs = _sample_inputs(samples, run.problems)
+        request, output, contract = _preview_renders(
+            kind=kind,
+            method=method,
+            url=url,
+            request_template=request_template,
+            response_template=response_template,
+            body_format=body_format,
+            headers=headers,
+            inputs=inputs,
+            app=app,
+            authorization=authorization,
+            run=run,
+        )
+    masker = SecretMasker(_sample_secrets(inputs))
+    shown_request = {
+        "method": masker.value(request.method),
+        "url": masker.value(request.url),
+        "headers": [
+            [masker.value(name), masker.header(name, value)]
+            for name, value in request.headers
+        ],
+        "body": masker.value(request.body),
+    }
+    return {
+        "request": shown_request,
+        "output": masker.value(output),
+        "contract": {
+            "ok": contract.ok,
+            "values": masker.data(contract.values),
+            "errors": [masker.message(message) for message in contract.errors],
+        },
+        "errors": [_shown_problem(p, masker) for p in run.problems],
+        "warnings": [_shown_problem(p, masker) for p in run.warnings],
+        "curl": curl_command(shown_request),
+    }
+
+
+def _preview_renders(
+    *,
+    kind,
+    method,
+    url,
+    request_template,
+    response_template,
+    body_format,
+    headers,
+    inputs,
+    app,
+    authorization,
+    run,
+) -> tuple[RenderedRequest, str, ContractResult]:
+    """Render the request and the response mapping; problems go to ``run``."""
+    request = RenderedRequest(method=str(method or "").upper(), url="")
     try:
         base = dict(
             request_body=inputs["requestBody"],
@@ -397,57 +562,59 @@ def preview_endpoint(
             **base, response=inputs["response"], with_response=True
         )
     except TemplateError as error:
-        problems.append(TemplateProblem("samples", error.message))
-    else:
-        request = _request(
-            method=method,
-            url=url,
-            request_template=request_template,
-            body_format=body_format,
-            headers=headers,
-            context=request_context,
-            problems=problems,
-            warnings=warnings,
-        )
-        try:
-            output = render_escaped(
-                response_template, response_context, output=Output.JSON
-            )
-        except TemplateError as error:
-            problems.append(_problem("response_template", error))
-            contract = ContractResult(ok=False, errors=[error.message])
-        else:
-            contract = check_response(kind, output)
-            for message in contract.errors:
-                problems.append(TemplateProblem("response_template", message))
-            for message in contract.warnings:
-                warnings.append(TemplateProblem("response_template", message))
-    masker = _Masker(inputs)
-    shown_headers = [
-        [name, masker.header(name, value)] for name, value in request.headers
-    ]
-    result = {
-        "request": {
-            "method": request.method,
-            "url": request.url,
-            "headers": shown_headers,
-            "body": request.body,
-        },
-        "output": output,
-        "contract": {
-            "ok": contract.ok,
-            "values": contract.values,
-            "errors": contract.errors,
-        },
-        "errors": [p.as_dict() for p in problems],
-        "warnings": [p.as_dict() for p in warnings],
-    }
-    result = masker.mask(result)
-    result["curl"] = curl_command(result["request"])
-    return result
+        run.problems.append(TemplateProblem("samples", error.message))
+        return request, "", ContractResult(ok=False)
+    request = _request(
+        method=method,
+        url=url,
+        request_template=request_template,
+        body_format=body_format,
+        headers=headers,
+        context=request_context,
+        run=run,
+    )
+    if run.refused:
+        return request, "", ContractResult(ok=False, errors=[run.problems[-1].message])
+    if run.timed_out:
+        return request, "", ContractResult(ok=False, errors=[run.time_message()])
+    output = run.render(
+        "response_template",
+        render_escaped,
+        response_template,
+        response_context,
+        output=Output.JSON,
+    )
+    if output is None:
+        # The template's own error, already among the problems.
+        return request, "", ContractResult(ok=False, errors=[run.problems[-1].message])
+    contract = check_response(kind, output)
+    for message in contract.errors:
+        run.problems.append(TemplateProblem("response_template", message))
+    for message in contract.warnings:
+        run.warnings.append(TemplateProblem("response_template", message))
+    return request, output, contract
+
+
+def _shown_problem(problem: TemplateProblem, masker: SecretMasker) -> dict:
+    shown = problem.as_dict()
+    shown["message"] = masker.message(problem.message)
+    return shown
+
+
+def _sample_secrets(inputs: dict) -> list[str]:
+    return (
+        secrets_in(inputs.get("requestBody"), SECRET_REQUEST_FIELDS)
+        + secrets_in(inputs.get("query"), SECRET_QUERY_FIELDS)
+        + secrets_in(inputs.get("response"), SECRET_RESPONSE_FIELDS)
+    )
 
 
 def _sample_inputs(samples, problems: list[TemplateProblem]) -> dict:
+    """Read the samples, each an object or its JSON text, within the data bounds.
+
+    A sample that cannot be used is a problem at ``samples.<name>`` and is
+    left empty; the others are still used.
+    """
     inputs = {"requestBody": {}, "query": {}, "response": None}
     if not isinstance(samples, Mapping):
         problems.append(
@@ -455,44 +622,49 @@ def _sample_inputs(samples, problems: list[TemplateProblem]) -> dict:
         )
         return inputs
     for name in inputs:
-        value = samples.get(name)
-        if isinstance(value, str) and name != "response":
-            try:
-                value = json.loads(value) if value.strip() else {}
-            except json.JSONDecodeError as error:
-                problems.append(
-                    TemplateProblem(
-                        f"samples.{name}",
-                        f"The {name} sample is not valid JSON: {error.msg}.",
-                        error.lineno,
-                        error.colno,
-                    )
+        path = f"samples.{name}"
+        try:
+            value = _sample_value(samples.get(name), name=name, path=path)
+        except json.JSONDecodeError as error:
+            problems.append(
+                TemplateProblem(
+                    path,
+                    f"The {name} sample is not valid JSON: {error.msg}.",
+                    error.lineno,
+                    error.colno,
                 )
-                continue
+            )
+            continue
+        except DataLimitError as error:
+            problems.append(TemplateProblem(path, error.message))
+            continue
         if name == "response":
-            inputs[name] = _response_value(value)
+            inputs[name] = value
         elif value is None:
             continue
         elif isinstance(value, Mapping):
             inputs[name] = dict(value)
         else:
             problems.append(
-                TemplateProblem(
-                    f"samples.{name}", f"The {name} sample must be a JSON object."
-                )
+                TemplateProblem(path, f"The {name} sample must be a JSON object.")
             )
     return inputs
 
 
-def _response_value(value):
+def _sample_value(value, *, name: str, path: str):
+    """Return one sample parsed and checked; raise what makes it unusable."""
+    if not isinstance(value, str):
+        check_data(value, path=path)
+        return value
+    if name != "response":
+        return read_json(value, path=path) if value.strip() else {}
     # A provider reply is given to templates parsed when it is JSON and as
     # text when it is not (DESIGN.md §3).
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
+    try:
+        return read_json(value, path=path)
+    except json.JSONDecodeError:
+        check_text(value, path=path)
+        return value
 
 
 def curl_command(request: Mapping) -> str:
@@ -507,80 +679,6 @@ def curl_command(request: Mapping) -> str:
     if request.get("body") is not None:
         lines.append(f"--data-raw {shlex.quote(request['body'])}")
     return " \\\n  ".join(lines)
-
-
-class _Masker:
-    """Replace every written form of the sample secrets with their mask."""
-
-    # Shorter values would match inside unrelated words; they are masked
-    # only where they stand alone.
-    MIN_ANYWHERE = 8
-
-    def __init__(self, inputs: dict):
-        secrets = set()
-        for name, fields in (
-            ("requestBody", SECRET_REQUEST_FIELDS),
-            ("query", SECRET_QUERY_FIELDS),
-            ("response", SECRET_RESPONSE_FIELDS),
-        ):
-            values = inputs.get(name)
-            if not isinstance(values, Mapping):
-                continue
-            for key in fields:
-                value = values.get(key)
-                if isinstance(value, str | int) and not isinstance(value, bool):
-                    text = str(value)
-                    if text.strip():
-                        secrets.add(text)
-        replacements = {}
-        for secret in secrets:
-            for form in _written_forms(secret):
-                replacements.setdefault(form, mask_secret(secret))
-        self.pattern = None
-        if replacements:
-            alternatives = []
-            for form in sorted(replacements, key=len, reverse=True):
-                escaped = re.escape(form)
-                if len(form) < self.MIN_ANYWHERE:
-                    escaped = rf"(?<![A-Za-z0-9]){escaped}(?![A-Za-z0-9])"
-                alternatives.append(escaped)
-            self.pattern = re.compile("|".join(alternatives))
-        self.replacements = replacements
-
-    def text(self, value: str) -> str:
-        if self.pattern is None:
-            return value
-        return self.pattern.sub(lambda m: self.replacements[m.group()], value)
-
-    def header(self, name: str, value: str) -> str:
-        if not _SECRET_HEADER.match(name):
-            return value
-        scheme, _, credentials = value.partition(" ")
-        if credentials and scheme.isalpha():  # "Bearer …", "Basic …"
-            return f"{scheme} {mask_secret(credentials) or credentials}"
-        return mask_secret(value)
-
-    def mask(self, value):
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, list):
-            return [self.mask(item) for item in value]
-        if isinstance(value, dict):
-            return {key: self.mask(item) for key, item in value.items()}
-        return value
-
-
-def _written_forms(secret: str) -> set[str]:
-    """The ways a value can appear once written into a URL, a form or JSON."""
-    forms = {
-        secret,
-        quote(secret, safe="~"),
-        quote(secret, safe="!$'()*,;=:@/?~"),
-        quote_plus(secret),
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-    }
-    return {form for form in forms if form}
 
 
 def _excerpt(text: str, limit: int = 80) -> str:

@@ -10,6 +10,10 @@ shaped like the real thing: the user info reply is Basecamp's
 from __future__ import annotations
 
 import copy
+import math
+from typing import Any
+
+from authorizations.plain_data import DataLimitError, load_json
 
 # What the platform sends to a token endpoint and what the end user's form
 # supplies (DESIGN.md §3, requestBody).  The redirect URI carries its own
@@ -109,4 +113,40 @@ def samples_for(kind: str, *, flow: str | None = None) -> dict:
     )
 
 
-__all__ = ["samples_for"]
+def read_json(text: str | bytes, *, path: str = "") -> Any:
+    """Parse JSON that comes from a user (a preview request, a sample).
+
+    Within ``plain_data``'s bounds (depth, integer digits, valid text), and
+    without NaN or infinite numbers, which JSON does not have: Python's parser
+    accepts them, and an answer holding one is not JSON a browser can read.
+    Raise ``json.JSONDecodeError`` (or ``UnicodeDecodeError`` for bytes) when
+    it is not JSON, ``DataLimitError`` when it is outside a bound.
+    """
+
+    def refuse_constant(name: str):
+        raise DataLimitError(
+            f"{name}{_at(path)} is not a JSON value; write it as text, in quotes.",
+            path=path,
+        )
+
+    def finite_float(digits: str) -> float:
+        number = float(digits)
+        if not math.isfinite(number):
+            shown = digits if len(digits) <= 24 else digits[:23] + "…"
+            raise DataLimitError(
+                f"The number {shown}{_at(path)} is too large to be a number; "
+                "write it as text, in quotes.",
+                path=path,
+            )
+        return number
+
+    return load_json(
+        text, path=path, parse_constant=refuse_constant, parse_float=finite_float
+    )
+
+
+def _at(path: str) -> str:
+    return f" at {path}" if path else ""
+
+
+__all__ = ["read_json", "samples_for"]

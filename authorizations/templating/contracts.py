@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from authorizations.plain_data import DataLimitError, check_data, check_integer_text
+
 from .errors import TemplateError
 
 # An expiry further away than this is a unit mistake (milliseconds, a date
@@ -84,7 +86,12 @@ def parse_json_output(text: str, *, warnings: list[str] | None = None):
             cleaned,
             object_pairs_hook=lambda pairs: _object(pairs, duplicates),
             parse_constant=_refuse_constant,
+            parse_int=_bounded_int,
+            parse_float=_finite_float,
         )
+        # What the flows keep and send must be storable and encodable: no
+        # absurd nesting, no lone surrogate ("\udcff" is valid JSON text).
+        check_data(value)
     except json.JSONDecodeError as error:
         raise _json_error(text, error.pos, _plain_reason(error.msg)) from None
     except RecursionError:
@@ -99,6 +106,13 @@ def parse_json_output(text: str, *, warnings: list[str] | None = None):
         raise _json_error(
             text, max(position, 0), f"{error.args[0]} is not a JSON value"
         ) from None
+    except _BadNumber as error:
+        digits, reason = error.args
+        position = cleaned.find(digits)
+        raise _json_error(text, max(position, 0), reason) from None
+    except DataLimitError as error:
+        reason = error.message[:1].lower() + error.message[1:]
+        raise OutputError(f"The output cannot be used: {reason}") from None
     if warnings is not None:
         for key in duplicates:
             warnings.append(f'The key "{key}" appears more than once; the last wins.')
@@ -111,6 +125,29 @@ class _BadConstant(ValueError):
 
 def _refuse_constant(name: str):
     raise _BadConstant(name)
+
+
+class _BadNumber(ValueError):
+    """``args``: the number's text and why it is refused."""
+
+
+def _bounded_int(digits: str) -> int:
+    # int() of thousands of digits is refused by Python itself (a ValueError
+    # that is not a JSONDecodeError); no real token field needs 33.
+    try:
+        check_integer_text(digits)
+    except DataLimitError:
+        raise _BadNumber(
+            digits, f"a number has {len(digits.lstrip('-'))} digits (at most 32)"
+        ) from None
+    return int(digits)
+
+
+def _finite_float(digits: str) -> float:
+    number = float(digits)
+    if not math.isfinite(number):
+        raise _BadNumber(digits, "a number is too large to be a number")
+    return number
 
 
 def _object(pairs, duplicates: list[str]) -> dict:
@@ -412,12 +449,13 @@ def _parse_expires_at(value, result: ContractResult, now: dt.datetime):
     if isinstance(value, str):
         try:
             at = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            at = None
-        if at is not None:
             if at.tzinfo is None:
                 at = at.replace(tzinfo=dt.UTC)
+            # Year 1 or 9999 with an offset leaves the datetime range in UTC.
             at = at.astimezone(dt.UTC)
+        except (ValueError, OverflowError):
+            at = None
+        if at is not None:
             if at - now > MAX_LIFETIME:
                 result.errors.append(
                     f'expires_at is "{value}", more than ten years away.'
@@ -446,6 +484,8 @@ def _number(value) -> float | None:
 
 
 def _shown(number: float) -> str:
+    if abs(number) >= 1e15:  # 1e+308, not its 309 digits
+        return f"{number:g}"
     return str(int(number)) if float(number).is_integer() else str(number)
 
 
