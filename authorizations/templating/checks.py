@@ -13,11 +13,13 @@ says what ``requestBody``, ``query``, ``app`` and ``authorization`` hold.
 
 from __future__ import annotations
 
+import collections
 import difflib
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from . import compile_template
+from . import compile_template, limits
 from .errors import TemplateError
 from .syntax import nodes as n
 
@@ -169,17 +171,17 @@ def compile_problem(source: str, *, field: str) -> TemplateProblem | None:
 
     Unknown filters, functions and tags are compile errors too, as in Twig.
     """
-    try:
-        compile_template(source)
-    except TemplateError as error:
-        return TemplateProblem(
-            field=field,
-            message=error.message,
-            line=error.line,
-            column=error.column,
-            source_line=_line_of(source, error.line),
-        )
-    return None
+    error = ANALYSES.analyse(source).error
+    if error is None:
+        return None
+    message, line, column = error
+    return TemplateProblem(
+        field=field,
+        message=message,
+        line=line,
+        column=column,
+        source_line=_line_of(source, line),
+    )
 
 
 # --- reading a template's variables ---------------------------------------------
@@ -275,6 +277,80 @@ def variable_uses(module: n.Module) -> list[VariableUse]:
     return sorted(uses, key=lambda u: (u.line or 0, u.column or 0))
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """What the checks learn from one source, whatever field it is in.
+
+    ``error``: the compile error's message, line and column, or None;
+    ``uses``: the variables it reads (empty when it does not compile).
+    """
+
+    error: tuple[str, int | None, int | None] | None
+    uses: tuple[VariableUse, ...] = ()
+
+
+class AnalysisCache:
+    """Each distinct source compiled and read once, like compiled templates.
+
+    The preview checks every template of the endpoint on every keystroke and
+    the importer checks every template of a catalog, mostly unchanged text:
+    parsing each again was most of their cost.  Bounded by count and by the
+    source held, as the compile cache is; a result also depends on the limits
+    in force (size, nesting), so they are part of the key.
+    """
+
+    def __init__(self, *, size: int = 512, source_chars: int = limits.CACHE_SOURCE):
+        self._entries: collections.OrderedDict = collections.OrderedDict()
+        self._size = size
+        self._source_chars = source_chars
+        self._chars = 0
+        self._lock = threading.Lock()
+        # Sources analysed (each compiled and parsed): a cache hit adds none.
+        self.analyses = 0
+
+    def analyse(self, source: str) -> Analysis:
+        """Return ``source``'s analysis, computing it on the first request."""
+        current = limits.current_limits()
+        key = (source, current)
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        found = _analyse(source)
+        with self._lock:
+            self.analyses += 1
+            # A source over the size limit fails at once; holding it would
+            # only crowd out the ones worth keeping.
+            if len(source.encode("utf-8", "surrogatepass")) > current.source:
+                return found
+            if key not in self._entries:
+                self._chars += len(source)
+            self._entries[key] = found
+            while len(self._entries) > 1 and (
+                len(self._entries) > self._size or self._chars > self._source_chars
+            ):
+                (evicted, _), _ = self._entries.popitem(last=False)
+                self._chars -= len(evicted)
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._chars = 0
+
+
+def _analyse(source: str) -> Analysis:
+    try:
+        compile_template(source)
+    except TemplateError as error:
+        return Analysis(error=(error.message, error.line, error.column))
+    return Analysis(error=None, uses=tuple(variable_uses(_parse(source))))
+
+
+ANALYSES = AnalysisCache()
+
+
 def _parse(source: str) -> n.Module:
     from .environment import get_environment
     from .syntax.parser import parse
@@ -312,13 +388,13 @@ def variable_warnings(
 ) -> list[TemplateProblem]:
     """Warn about variables in ``source`` that an endpoint of ``kind`` never gets.
 
-    ``source`` must compile (check it with ``compile_problem`` first).
+    A source that does not compile gives none (``compile_problem`` says why).
     """
     available = variables_for(kind=kind, field=field)
     label = kind_label or kind.replace("_", " ")
     problems: list[TemplateProblem] = []
     seen: set[tuple[str, str | None]] = set()
-    for use in variable_uses(_parse(source)):
+    for use in ANALYSES.analyse(source).uses:
         if (use.root, use.key) in seen:
             continue
         seen.add((use.root, use.key))
