@@ -72,4 +72,49 @@ FILTERS = {
     "e": encoding.escape,
 }
 
+# Twig's names for the parameters after the filtered value, for named
+# arguments (CoreExtension's PHP parameters in snake_case), where the Python
+# names differ.  Arguments are passed by position in this order.
+PARAMETERS = {
+    ("filter", "date"): ("format", "timezone"),
+    ("filter", "number_format"): ("decimal", "decimal_point", "thousand_sep"),
+    ("filter", "replace"): ("from",),
+    ("filter", "json_encode"): ("flags", "depth"),
+    ("filter", "convert_encoding"): ("to", "from"),
+    ("filter", "striptags"): ("allowed_tags",),
+    ("filter", "join"): ("glue", "and"),
+    ("filter", "merge"): ("arr2",),
+    ("filter", "default"): ("default",),
+    ("function", "range"): ("low", "high", "step"),
+    ("function", "max"): ("value",),
+    ("function", "min"): ("value",),
+    ("function", "constant"): ("constant", "object"),
+    ("function", "date"): ("date", "timezone"),
+    ("function", "random"): ("values", "max"),
+    ("test", "divisible by"): ("num",),
+}
+# Filters and functions that are PHP's own functions in Twig: given more
+# arguments than they take, they fail ("range() expects at most 3 arguments")
+# where Twig's PHP-written ones ignore the extra arguments.
+COUNTED = {
+    ("filter", "abs"),
+    ("filter", "json_encode"),
+    ("filter", "striptags"),
+    ("function", "range"),
+}
+
+
+def _describe(kind: str, table: dict) -> None:
+    for name, function in table.items():
+        names = PARAMETERS.get((kind, name))
+        if names is not None:
+            function.twig_parameters = names
+        if (kind, name) in COUNTED:
+            function.twig_counts_arguments = True
+
+
+_describe("filter", FILTERS)
+_describe("function", FUNCTIONS)
+_describe("test", TESTS)
+
 __all__ = ["FILTERS", "FUNCTIONS", "TESTS"]

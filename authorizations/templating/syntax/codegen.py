@@ -24,6 +24,7 @@ from jinja2.utils import _PassArg
 
 from ..errors import TemplateSyntaxError
 from . import nodes as n
+from .arguments import bind
 
 TEMPLATE_FILENAME = "<twig-template>"
 
@@ -391,8 +392,11 @@ class TwigCodeGenerator(CodeGenerator):
             args.append("rs.eval_context")
         if first is not None:
             args.append(first)
-        args.extend(self.expr(arg) for arg in node.args)
-        args.extend(f"{kw.key}={self.expr(kw.value)}" for kw in node.kwargs)
+        # Named arguments are placed by position here: no name written in a
+        # template ever becomes Python code.
+        args.extend(
+            self.expr(arg) for arg in bind(callable_, node, kind=kind, name=name)
+        )
         return ", ".join(args)
 
     def expr_filter(self, node: n.Filter) -> str:
@@ -594,9 +598,11 @@ class TwigCodeGenerator(CodeGenerator):
             return left & right
         if isinstance(node, n.Filter):
             if node.name in ("escape", "e"):
-                if not node.args:
+                function = self.environment.twig_lookup("filter", node.name)
+                args = bind(function, node, kind="filter", name=node.name)
+                if not args:
                     return {"html"}
-                first = node.args[0]
+                first = args[0]
                 return {first.value} if isinstance(first, n.Const) else set()
             marked = getattr(
                 self.environment.twig_lookup("filter", node.name), "twig_is_safe", None
