@@ -1,7 +1,8 @@
 """Admin for apps: the list, the authorizations section and the export action."""
 
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -31,7 +32,13 @@ class AuthorizationSummaryInline(ConsoleAdminMixin, admin.TabularInline):
     verbose_name_plural = "authorizations"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("endpoints")
+        # The app for each row's __str__, which the tabular inline prints.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("app")
+            .prefetch_related("endpoints")
+        )
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -69,14 +76,20 @@ class AppAdmin(ConsoleAdminMixin, admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
+        totals = (
+            Authorization.objects.filter(app=OuterRef("pk"))
+            .order_by()
+            .values("app")
+            .annotate(total=Count("pk"))
+            .values("total")
+        )
         return (
             super()
             .get_queryset(request)
-            .annotate(authorization_total=Count("authorizations"))
+            # A subquery rather than Count() over a join: no GROUP BY, which
+            # would make the database group every app before picking a page.
+            .annotate(authorization_total=Coalesce(Subquery(totals), 0))
             .prefetch_related("authorizations__endpoints")
-            # GROUP BY drops the model's default ordering, which the app
-            # autocomplete's pages need to be stable.
-            .order_by(*App._meta.ordering, "pk")
         )
 
     def get_inlines(self, request, obj):

@@ -18,6 +18,10 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.debug import sensitive_post_parameters
 
 from authorizations import preview, types
+from authorizations.admin_filters import (
+    AutocompleteFilterMediaMixin,
+    AutocompleteRelatedFilter,
+)
 from authorizations.forms import (
     AuthorizationForm,
     EndpointForm,
@@ -72,12 +76,19 @@ class SecretSafeAdminMixin:
 
 
 @admin.register(Authorization)
-class AuthorizationAdmin(SecretSafeAdminMixin, ConsoleAdminMixin, admin.ModelAdmin):
+class AuthorizationAdmin(
+    AutocompleteFilterMediaMixin,
+    SecretSafeAdminMixin,
+    ConsoleAdminMixin,
+    admin.ModelAdmin,
+):
     form = AuthorizationForm
     list_display = ["name", "app", "type", "completeness"]
     list_display_links = ["name"]
-    list_filter = ["app", "type"]
+    # Apps grow into the thousands: found by search, never listed whole.
+    list_filter = [("app", AutocompleteRelatedFilter), "type"]
     list_select_related = ["app"]
+    autocomplete_fields = ["app"]
     # Never a secret field: search terms land in URLs and logs.
     search_fields = ["name", "app__name"]
     readonly_fields = ["completeness", "endpoints_overview"]
@@ -91,7 +102,14 @@ class AuthorizationAdmin(SecretSafeAdminMixin, ConsoleAdminMixin, admin.ModelAdm
         css = {"all": ["admin-console/admin-console.css"]}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("endpoints")
+        # The app for __str__ (pickers, inlines, breadcrumbs), the endpoints
+        # for completeness.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("app")
+            .prefetch_related("endpoints")
+        )
 
     def get_fieldsets(self, request, obj=None):
         settings = {
@@ -217,12 +235,17 @@ class HeaderInline(ConsoleAdminMixin, admin.TabularInline):
 
 
 @admin.register(Endpoint)
-class EndpointAdmin(ConsoleAdminMixin, admin.ModelAdmin):
+class EndpointAdmin(AutocompleteFilterMediaMixin, ConsoleAdminMixin, admin.ModelAdmin):
     form = EndpointForm
     inlines = [HeaderInline]
     list_display = ["__str__", "method", "url", "body_format"]
-    list_filter = ["kind", "authorization__type", "authorization__app"]
+    list_filter = [
+        "kind",
+        "authorization__type",
+        ("authorization__app", AutocompleteRelatedFilter),
+    ]
     list_select_related = ["authorization__app"]
+    autocomplete_fields = ["authorization"]
     search_fields = ["url", "authorization__name", "authorization__app__name"]
     fieldsets = [
         (None, {"fields": ["authorization", "kind"]}),
@@ -232,6 +255,12 @@ class EndpointAdmin(ConsoleAdminMixin, admin.ModelAdmin):
 
     class Media:
         css = {"all": ["admin-console/endpoint-form.css"]}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "authorization":
+            # The chosen option's label names its app.
+            kwargs["queryset"] = Authorization.objects.select_related("app")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_urls(self):
         # Before the stock URLs, whose "<object_id>/" would swallow "preview/".
@@ -336,9 +365,18 @@ class EndpointAdmin(ConsoleAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ConnectedAccount)
-class ConnectedAccountAdmin(SecretSafeAdminMixin, ConsoleAdminMixin, admin.ModelAdmin):
+class ConnectedAccountAdmin(
+    AutocompleteFilterMediaMixin,
+    SecretSafeAdminMixin,
+    ConsoleAdminMixin,
+    admin.ModelAdmin,
+):
     list_display = ["user_identity", "app", "type", "status", "expires_at"]
-    list_filter = ["authorization__app", "authorization__type", "status"]
+    list_filter = [
+        ("authorization__app", AutocompleteRelatedFilter),
+        "authorization__type",
+        "status",
+    ]
     list_select_related = ["authorization__app"]
     # Identity only: credentials are encrypted and must never be searchable.
     search_fields = ["user_identity", "account_id"]

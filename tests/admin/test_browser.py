@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from authorizations.models import Authorization
-from tests.factories import AppFactory, EndpointFactory
+from tests.factories import AppFactory, AuthorizationFactory, EndpointFactory
 
 # Serialized rollback: the flush after a live-server test would otherwise take
 # the migration's permission groups away from the tests that follow.
@@ -88,3 +88,42 @@ def test_add_header_link_adds_a_row(admin_page):
     assert [(h.name, h.value) for h in endpoint.headers.all()] == [
         ("X-Api-Key", "{{ query.api_key }}")
     ]
+
+
+def test_app_filter_finds_an_app_by_search_and_keeps_the_other_filters(admin_page):
+    acme, other = AppFactory(name="Acme"), AppFactory(name="Globex")
+    AuthorizationFactory(app=acme, name="Acme key")
+    AuthorizationFactory(app=other, name="Globex key")
+    changelist = reverse("admin:authorizations_authorization_changelist")
+
+    page, base = admin_page, admin_page.live_server_url
+    page.goto(f"{base}{changelist}?type__exact=api_key")
+    app_filter = page.locator("details[data-filter-title=app]")
+    # Only "All" is listed: apps are found by the search box, not listed.
+    assert app_filter.locator("li").all_inner_texts() == ["All"]
+    app_filter.locator(".select2-selection").click()
+    page.locator(".select2-search__field").fill("Glob")
+    page.locator(".select2-results__option", has_text="Globex").click()
+    page.wait_for_url("**app__id__exact=*")
+
+    assert "type__exact=api_key" in page.url
+    rows = page.locator("#result_list").inner_text()
+    assert "Globex key" in rows and "Acme key" not in rows
+    assert app_filter.locator("li.selected").inner_text() == "Globex"
+
+
+def test_app_picker_searches_apps_and_saves_the_choice(admin_page):
+    AppFactory(name="Acme")
+    globex = AppFactory(name="Globex")
+    add_url = reverse("admin:authorizations_authorization_add")
+
+    page, base = admin_page, admin_page.live_server_url
+    page.goto(f"{base}{add_url}")
+    page.locator(".field-app .select2-selection").click()
+    page.locator(".select2-search__field").fill("Glo")
+    page.locator(".select2-results__option", has_text="Globex").click()
+    page.fill("#id_name", "Globex key")
+    page.click("input[name=_save]")
+    page.wait_for_url("**/authorization/")
+
+    assert Authorization.objects.get(name="Globex key").app == globex
