@@ -271,23 +271,35 @@ class _EndpointRender:
         return None
 
     def _out_of_time(self, field_name: str, error: TemplateError | None = None):
+        # The engine's own message speaks of one template; here every
+        # template of the endpoint shares the limit.
         self.timed_out = True
+        limit = f"their time limit ({self.limit:g} s)"
+        if error is None:
+            message = (
+                f"The endpoint's templates had used up {limit} before this one, "
+                "so it and the ones after it were not rendered."
+            )
+        else:
+            message = (
+                f"The endpoint's templates together exceeded {limit} in this "
+                "one, so it and the ones after it were not rendered; simplify "
+                "its loops."
+            )
         self.problems.append(
             TemplateProblem(
                 field_name,
-                self.time_message(),
+                message,
                 error.line if error else None,
                 error.column if error else None,
             )
         )
 
-    def time_message(self) -> str:
-        # The engine's own message speaks of one template; here every
-        # template of the endpoint shares the limit.
+    def unchecked_response(self) -> str:
+        """Say why the response template was skipped once the time ran out."""
         return (
-            f"The endpoint's templates together exceeded their time limit "
-            f"({self.limit:g} s), so this template and the ones after it were "
-            "not rendered. Simplify the loops in this template."
+            f"Not checked: the endpoint's templates exceeded their time limit "
+            f"({self.limit:g} s) before the response template was rendered."
         )
 
 
@@ -576,7 +588,7 @@ def _preview_renders(
     if run.refused:
         return request, "", ContractResult(ok=False, errors=[run.problems[-1].message])
     if run.timed_out:
-        return request, "", ContractResult(ok=False, errors=[run.time_message()])
+        return request, "", ContractResult(ok=False, errors=[run.unchecked_response()])
     output = run.render(
         "response_template",
         render_escaped,

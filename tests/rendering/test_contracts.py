@@ -304,3 +304,69 @@ def test_a_request_body_must_be_an_object():
     assert result.errors == [
         "The request template must produce a JSON object ({ … }), not a string."
     ]
+
+
+# --- output JSON cannot hold, or a platform cannot keep --------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"n": ' + "9" * 5000 + "}", "a number has 5000 digits (at most 32)"),
+        ('{"n": -' + "9" * 40 + "}", "a number has 40 digits (at most 32)"),
+        ('{"n": 1e999}', "a number is too large to be a number"),
+        ('{"n": -1e999}', "a number is too large to be a number"),
+        ('{"n": NaN}', "NaN is not a JSON value"),
+        ('{"n": Infinity}', "Infinity is not a JSON value"),
+    ],
+)
+def test_numbers_python_cannot_convert_or_json_cannot_hold_are_errors(text, message):
+    with pytest.raises(OutputError) as caught:
+        parse_json_output(text)
+    assert caught.value.message.startswith(
+        f"The output is not valid JSON: {message} at line 1, column 7:"
+    )
+
+
+def test_a_lone_surrogate_in_the_output_is_refused_naming_where():
+    with pytest.raises(OutputError) as caught:
+        parse_json_output('{"extras": {"name": "ab\\udcffcd"}}')
+    assert caught.value.message == (
+        "The output cannot be used: the text at extras.name holds an unpaired "
+        "UTF-16 surrogate (\\udcff at character 3), which is not a character; "
+        "remove it or pair it."
+    )
+
+
+def test_a_lone_surrogate_cannot_reach_a_form_body():
+    result = check_request_body('{"a": "\\udcff"}', body_format="form")
+    assert not result.ok and result.values["body"] is None
+    assert "unpaired UTF-16 surrogate" in result.errors[0]
+
+
+def test_output_nested_beyond_the_data_depth_is_refused_naming_where():
+    with pytest.raises(OutputError) as caught:
+        parse_json_output('{"extras": ' + "[" * 100 + "]" * 100 + "}")
+    assert caught.value.message.startswith(
+        "The output cannot be used: the data nests more than 64 levels deep at "
+        "extras[0][0]"
+    )
+
+
+@pytest.mark.parametrize(
+    "value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"]
+)
+def test_an_expiry_beyond_the_calendar_is_an_error_not_an_overflow(value):
+    result = token(access_token="x", expires_at=value)
+    assert result.errors == [
+        "expires_at must be an ISO 8601 time (2025-01-31T12:00:00Z) or epoch "
+        f'seconds, not "{value}".'
+    ]
+
+
+def test_a_huge_expiry_is_shown_short():
+    result = token(access_token="x", expires_in=1e308)
+    assert result.errors == [
+        "expires_in is 1e+308 seconds, more than ten years; is it in "
+        "milliseconds, or a date?"
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from io import StringIO
+from time import perf_counter
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -24,7 +25,8 @@ from authorizations.rendering import (
     template_context,
 )
 from authorizations.samples import BASECAMP_AUTHORIZATION, samples_for
-from authorizations.templating import TemplateError
+from authorizations.templating import TemplateError, limits
+from authorizations.validators import MAX_HEADERS_PER_ENDPOINT
 
 CATALOG = settings.BASE_DIR / "catalog"
 NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -311,3 +313,98 @@ def test_a_line_break_written_by_the_header_template_itself_is_refused():
     with pytest.raises(TemplateError) as caught:
         render_header_value(name="X-Two", source="a\nb", context={})
     assert caught.value.message.startswith('Header "X-Two": The value has a line break')
+
+
+# --- one budget per endpoint -----------------------------------------------------
+
+# A billion iterations over small ranges: nothing but time stops it.
+HEAVY = (
+    "{% for i in 1..1000 %}{% for j in 1..1000 %}{% for k in 1..1000 %}"
+    "{% endfor %}{% endfor %}{% endfor %}"
+)
+
+
+def test_all_templates_of_a_request_share_one_time_limit():
+    headers = [
+        {"name": f"X-Heavy-{index}", "value": f"{HEAVY}{{# {index} #}}"}
+        for index in range(MAX_HEADERS_PER_ENDPOINT)
+    ]
+    with limits.bounds(time=0.3):
+        started = perf_counter()
+        with pytest.raises(EndpointRenderError) as caught:
+            render_request(
+                method="POST",
+                url="https://api.example.com/" + HEAVY,
+                request_template=HEAVY,
+                body_format="json",
+                headers=headers,
+                context={},
+            )
+        elapsed = perf_counter() - started
+
+    # Before, each of the 52 templates had 0.3 s of its own.
+    assert elapsed < 5 * 0.3
+    [problem] = caught.value.problems
+    assert problem.field == "url"
+    assert problem.message == (
+        "The endpoint's templates together exceeded their time limit (0.3 s) in "
+        "this one, so it and the ones after it were not rendered; simplify its "
+        "loops."
+    )
+
+
+def test_more_headers_than_an_endpoint_may_have_are_refused_before_any_renders():
+    headers = [
+        {"name": f"X-{index}", "value": "{{ x|no_such_filter }}"}
+        for index in range(MAX_HEADERS_PER_ENDPOINT + 1)
+    ]
+    with pytest.raises(EndpointRenderError) as caught:
+        render_request(
+            method="GET",
+            url="ftp://not-rendered.example.com/",
+            request_template="",
+            body_format="none",
+            headers=headers,
+            context={},
+        )
+    # Neither the URL nor any header was rendered: their errors are absent.
+    assert [(p.field, p.message) for p in caught.value.problems] == [
+        (
+            "headers",
+            f"An endpoint has at most {MAX_HEADERS_PER_ENDPOINT} headers; this one "
+            f"has {MAX_HEADERS_PER_ENDPOINT + 1}. Remove the headers it does not "
+            "need.",
+        )
+    ]
+
+
+def test_empty_header_rows_do_not_count_against_the_bound():
+    headers = [
+        {"name": f"X-{i}", "value": "1"} for i in range(MAX_HEADERS_PER_ENDPOINT)
+    ]
+    headers += [{"name": "", "value": " "}] * 3
+    request = render_request(
+        method="GET",
+        url="https://api.example.com/",
+        request_template="",
+        body_format="none",
+        headers=headers,
+        context={},
+    )
+    assert len(request.headers) == MAX_HEADERS_PER_ENDPOINT
+
+
+@pytest.mark.parametrize(
+    ("character", "name"),
+    [
+        ("\x00", "a NUL character (U+0000)"),
+        ("\t", "a tab"),
+        ("\n", "a line break (LF)"),
+        ("\x7f", "a control character (U+007F)"),
+        ("\u2028", "a space character (U+2028)"),
+    ],
+)
+def test_a_url_names_the_character_it_cannot_hold(character, name):
+    with pytest.raises(TemplateError) as caught:
+        render_url("{{ u|raw }}", {"u": f"https://a.example.com/a{character}b"})
+    assert f"contains {name}, which a URL cannot hold" in caught.value.message

@@ -2,8 +2,10 @@
 
 import pytest
 
+from authorizations.templating import checks, limits
 from authorizations.templating.checks import (
     VARIABLES,
+    AnalysisCache,
     check_endpoint_templates,
     suggest,
     variable_uses,
@@ -167,3 +169,57 @@ def test_suggest():
     assert suggest("CLIENT-ID", keys) == "client_id"
     assert suggest("redirect_url", keys) == "redirect_uri"
     assert suggest("zzz", keys) is None
+
+
+# --- the analysis cache -------------------------------------------------------------
+
+
+def test_checking_the_same_templates_again_parses_nothing():
+    sources = {
+        "url": "https://x.example.com/?c={{ requestBody.clientid }} (cache test)",
+        "response": '{"user_identity": "{{ response.id }}"} {# cache test #}',
+        "headers": ["Bearer {{ query.access_token }} {# cache test #}", "{{ a"],
+    }
+    first = check("user_info", **sources)
+    analysed = checks.ANALYSES.analyses
+
+    again = check("user_info", **sources)
+
+    assert checks.ANALYSES.analyses == analysed
+    assert messages(again[0]) == messages(first[0])
+    assert messages(again[1]) == messages(first[1])
+    assert [p.field for p in again[0]] == ["headers.1.value"]
+    assert "Did you mean `client_id`?" in again[1][0].message
+
+
+def test_the_same_source_in_another_field_is_reported_at_that_field():
+    header = check(headers=["{{ query.acces_token }} {# moved #}"])
+    url = check(url="{{ query.acces_token }} {# moved #}")
+    assert [p.field for p in header[1]] == ["headers.0.value"]
+    assert [p.field for p in url[1]] == ["url"]
+
+
+def test_the_cache_is_bounded_by_count_and_by_the_source_it_holds():
+    cache = AnalysisCache(size=2, source_chars=1000)
+    for index in range(3):
+        cache.analyse(f"{{{{ a }}}} {index}")
+    assert cache.analyses == 3
+    cache.analyse("{{ a }} 2")
+    assert cache.analyses == 3  # still held
+    cache.analyse("{{ a }} 0")
+    assert cache.analyses == 4  # evicted by the third
+
+    big = AnalysisCache(size=100, source_chars=1000)
+    big.analyse("x" * 600)
+    big.analyse("y" * 600)
+    big.analyse("x" * 600)
+    assert big.analyses == 3  # the first made room for the second
+
+
+def test_a_result_depends_on_the_limits_in_force():
+    source = "{{ a }} {# limits in the key #}" + " " * 100
+    with limits.bounds(source=50):
+        problem = checks.compile_problem(source, field="url")
+    assert problem is not None and "size limit" in problem.message
+    # The error found under the smaller limit is not reused outside it.
+    assert checks.compile_problem(source, field="url") is None
