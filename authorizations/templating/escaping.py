@@ -83,7 +83,7 @@ from urllib.parse import quote
 from . import php
 from .environment import TwigEnvironment, TwigTemplate
 from .errors import TemplateError, TemplateRuntimeError
-from .limits import check_output
+from .limits import check_output, one_deadline
 from .syntax import nodes as n
 from .syntax.codegen import PrintSite, TwigCodeGenerator
 from .syntax.parser import parse
@@ -264,12 +264,17 @@ class EscapingEnvironment(TwigEnvironment):
         """
         plain = super().make_printer(template)
         if getattr(template, "escaping_sites", None) is None:  # once per template
-            template.escaping_sites = analyze_sites(template)
+            template.escaping_sites, plans = _analyze(template)
             template.escaping_marker = _marker_for(template.source)
             # The lexer state after each literal chunk, remembered per
             # template: the chunks are its own text, so they repeat each render.
             template.escaping_transitions = {Output.JSON: {}, Output.URL: {}}
             template.escaping_header_printer = _header_printer(template)
+            template.escaping_printers = {
+                output: _planned_printer(template, plan)
+                for output, plan in plans.items()
+                if plan is not None
+            }
 
         def print_(value, index):
             if value.__class__ is Marked:
@@ -315,12 +320,30 @@ def render_escaped(
     """
     if output.__class__ is not Output:
         output = Output(output)  # "json" works as well as Output.JSON
-    template = compile_escaped(source)
+    return _render(compile_escaped(source), context, output, timezone)
+
+
+def _render(template, context, output: Output, timezone, *, planned: bool = True):
+    """Render an escaping template; ``planned=False`` always reads markers."""
     if output is Output.TEXT:
         return template.render(context, timezone=timezone)
     if output is Output.HEADER:
         printer = template.escaping_header_printer
         return template.render(context, timezone=timezone, printer=printer)
+    printer = template.escaping_printers.get(output) if planned else None
+    if printer is None:
+        return _render_with_markers(template, context, output, timezone)
+    # One deadline for both renders, should the markers have to render again.
+    with one_deadline():
+        try:
+            return template.render(context, timezone=timezone, printer=printer)
+        except _Undecided:
+            # A dot segment where the plan cannot tell a path from a query,
+            # or a value that cannot be written: read the output instead.
+            return _render_with_markers(template, context, output, timezone)
+
+
+def _render_with_markers(template, context, output: Output, timezone) -> str:
     printer, values = _marker_printer(template)
     text = template.render(context, timezone=timezone, printer=printer)
     if not values:
@@ -343,6 +366,39 @@ def _header_printer(template: TwigTemplate):
         return text
 
     return print_header
+
+
+class _Undecided(TemplateError):
+    """A planned print met a value whose escaping its plan cannot decide."""
+
+
+def _planned_printer(template: TwigTemplate, plan: tuple):
+    """Return a printer that escapes each value as it is printed, by plan.
+
+    ``plan`` gives each site the escaper of its place (``_plans``), so no
+    marker is written and the output is not read again.
+    """
+    sites = template.escaping_sites
+    to_str = php.to_str
+
+    def print_escaped(value, index):
+        site = sites[index]
+        if site.captured:
+            if value.__class__ is Marked:
+                value = value.value
+            return value if value.__class__ is str else to_str(value)
+        escape, state = plan[index]
+        kind = site.kind
+        if kind in _DECIDED_AT_RENDER:
+            value, kind = _decide(value, kind)
+        try:
+            return escape(state, value, site, kind)[0]
+        except Exception:
+            # Markers render the whole template before they escape: a render
+            # error comes first, and the error reported stays the same.
+            raise _Undecided("a value the plan cannot write") from None
+
+    return print_escaped
 
 
 def _marker_printer(template: TwigTemplate):
@@ -635,6 +691,11 @@ def analyze_sites(template: TwigTemplate) -> tuple[Site, ...]:
     The syntax tree is walked in the order the code generator numbers the
     sites (macros first, then the body, each statement's bodies in order).
     """
+    return _analyze(template)[0]
+
+
+def _analyze(template: TwigTemplate) -> tuple[tuple[Site, ...], dict]:
+    """Return the sites and, per output, the plan of each (see ``_plans``)."""
     environment = template.environment
     filters, functions, tests = environment.known_names()
     module = parse(template.source, filters=filters, functions=functions, tests=tests)
@@ -644,8 +705,13 @@ def analyze_sites(template: TwigTemplate) -> tuple[Site, ...]:
     _walk(module.body, captured=False, found=found)
     lines = template.source.splitlines()
     sites = []
+    index_of: dict[int, int] | None = {}
     for print_site in template.print_sites:
-        _, captured = _matching(found, print_site)
+        node, captured = _matching(found, print_site)
+        if node is None:
+            index_of = None  # the walk disagrees: no plan, only markers
+        elif index_of is not None:
+            index_of[id(node)] = print_site.index
         # The code generator decided the kind, and compiled BRANCHED sites to
         # mark their values: the site must keep exactly that kind.
         kind = getattr(print_site, "kind", Kind.VALUE)
@@ -659,7 +725,12 @@ def analyze_sites(template: TwigTemplate) -> tuple[Site, ...]:
                 expression=_expression_text(lines, print_site.line, print_site.column),
             )
         )
-    return tuple(sites)
+    sites = tuple(sites)
+    plans = {}
+    if index_of is not None and len(found) == len(sites):
+        for output in (Output.JSON, Output.URL):
+            plans[output] = _plan(module.body, sites, index_of, output)
+    return sites, plans
 
 
 def _matching(found, print_site) -> tuple[n.Print | None, bool]:
@@ -737,6 +808,153 @@ def _branching_nodes(node) -> frozenset[int]:
         tested = isinstance(current, n.Binary) or current.expr1 is current.test
         pending.extend(branches[1:] if tested else branches)
     return frozenset(found)
+
+
+# --- plans: the place of each print site, known before rendering ---------------
+#
+# Markers are needed because control flow decides which literal text comes
+# before a site.  Most templates do not need them: flowing every possible
+# lexer state through the syntax tree (a branch joins its arms' states, a loop
+# runs to a fixed point, a capture writes nothing) gives each site the set of
+# states it can be printed in, and when every state of the set escapes a
+# value to the same text, the site is escaped as it is printed.  A template
+# with any undecided site keeps the markers.
+
+# The state sets in which every value is escaped to the same text: in JSON,
+# outside or inside a string (after a literal backslash, reading the output
+# again would take the value's first character as escaped, so that state
+# keeps the markers); in a URL, at the start, or anywhere after it (path,
+# query and fragment encode alike, but a path refuses a dot segment: see
+# ``_escape_after_start``).
+_JSON_STATES = frozenset({_OUT, _STRING, _STRING_ESCAPE})
+_URL_STATES = frozenset({_START, _PATH, _QUERY, _FRAGMENT})
+_AFTER_START = frozenset({_PATH, _QUERY, _FRAGMENT})
+# Steps the flow may take before giving up (markers then): far above what
+# any real template needs, since each (body, states) pair is flowed once.
+_PLAN_STEPS = 100_000
+
+
+class _Unplanned(Exception):
+    """The flow met a statement it does not model: use markers."""
+
+
+def _plan(body, sites: tuple, index_of: dict, output: Output) -> tuple | None:
+    """Return ``(escape, state)`` per site for ``output``, or None (markers).
+
+    Captured sites get ``(None, None)``: they print plain text.
+    """
+    if output is Output.JSON:
+        advance, every = _advance_json, _JSON_STATES
+    else:
+        advance, every = _advance_url, _URL_STATES
+    start = frozenset({_OUT if output is Output.JSON else _START})
+    seen: dict[int, set] = {}
+    flowed: dict[tuple, frozenset] = {}
+    steps = [0]
+
+    def after_print(states: frozenset, kind: Kind) -> frozenset:
+        if kind is Kind.RAW or kind is Kind.BRANCHED:  # a branch may be raw
+            return every
+        if output is Output.JSON:
+            if _STRING_ESCAPE in states:
+                return states | {_STRING}
+            return states
+        if _START in states:
+            return (states - {_START}) | _AFTER_START
+        return states
+
+    def flow(statements, states: frozenset) -> frozenset:
+        key = (id(statements), states)
+        if key in flowed:
+            return flowed[key]
+        entry = states
+        for node in statements or ():
+            steps[0] += 1
+            if steps[0] > _PLAN_STEPS:
+                raise _Unplanned
+            cls = node.__class__
+            if cls is n.Text:
+                states = frozenset(advance(state, node.data) for state in states)
+            elif cls is n.Print:
+                index = index_of.get(id(node))
+                if index is None or sites[index].captured:
+                    raise _Unplanned
+                seen.setdefault(index, set()).update(states)
+                states = after_print(states, sites[index].kind)
+            elif cls is n.If:
+                joined = flow(node.body, states)
+                for branch in node.elif_ or ():
+                    joined |= flow(branch.body, states)
+                joined |= flow(node.else_, states) if node.else_ else states
+                states = joined
+            elif cls is n.For:
+                looped = states  # none, one or many iterations
+                while True:
+                    more = looped | flow(node.body, looped)
+                    if more == looped:
+                        break
+                    looped = more
+                if node.else_:
+                    looped |= flow(node.else_, states)
+                states = looped
+            elif cls is n.With or cls is n.Block or cls is n.AutoEscape:
+                states = flow(node.body, states)
+            elif cls is n.Set or cls is n.Do or cls is n.Import:
+                pass  # a capture's prints write to the capture, not the output
+            elif cls is n.FromImport or cls is n.Macro:
+                pass
+            else:
+                raise _Unplanned
+        flowed[(id(statements), entry)] = states
+        return states
+
+    try:
+        flow(body, start)
+    except _Unplanned:
+        return None
+    plan = []
+    for site in sites:
+        if site.captured:
+            plan.append((None, None))
+            continue
+        states = seen.get(site.index)
+        if not states:
+            return None
+        decided = _decide_place(states, site.kind, output)
+        if decided is None:
+            return None
+        plan.append(decided)
+    return tuple(plan)
+
+
+def _decide_place(states: set, kind: Kind, output: Output) -> tuple | None:
+    """Return ``(escape, state)`` for a site printed in any of ``states``."""
+    if output is Output.JSON:
+        if kind is Kind.RAW:  # written verbatim in every state
+            return _escape_json, next(iter(states))
+        if len(states) == 1 and _STRING_ESCAPE not in states:
+            return _escape_json, next(iter(states))
+        return None
+    if kind is Kind.RAW:
+        return _escape_url, next(iter(states))
+    if states == {_START} or states == {_PATH}:
+        return _escape_url, next(iter(states))
+    if not states <= _AFTER_START:
+        return None
+    if _PATH in states:
+        return _escape_after_start, _QUERY
+    return _escape_url, _QUERY
+
+
+def _escape_after_start(state: str, value, site: Site, kind: Kind):
+    """Escape a value that may be in the path, the query or the fragment.
+
+    All three encode alike, but a path refuses a dot segment: such a value
+    is left to the markers, which know where it is.
+    """
+    if _url_text(value, site) in _DOT_SEGMENTS:
+        raise _Undecided("a dot segment")
+    return _escape_url(state, value, site, kind)
 
 
 def _expression_text(lines: list[str], line: int, column: int) -> str:
