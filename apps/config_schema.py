@@ -9,6 +9,7 @@ the same paths. The format is documented in docs/config-format.md.
 
 import difflib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,9 +18,26 @@ import yaml
 from apps.models import App
 from authorizations import types
 from authorizations.models import Authorization, Endpoint, Header
+from authorizations.plain_data import (
+    MAX_DEPTH,
+    MAX_INTEGER_DIGITS,
+    DataLimitError,
+    check_data,
+    check_integer_text,
+    load_json,
+)
 
 FORMAT_VERSION = 1
 FORMATS = ("yaml", "json")
+
+# Bounds on one config file (docs/config-format.md, "Limits").  The largest
+# real file, the demo catalog, is a few KB; 5 MiB holds thousands of apps and
+# parses in a few seconds.  A file is refused before it is parsed.
+MAX_FILE_SIZE = 5 * 1024 * 1024
+# Values (texts, numbers, lists, mappings) in one file once YAML aliases are
+# expanded: an alias repeats what its anchor holds, so a small file could
+# otherwise stand for billions of values.
+MAX_VALUES = 1_000_000
 
 APP_FIELDS = ("slug", "name", "description", "logo_url", "api_base_url", "docs_url")
 AUTHORIZATION_FIELDS = ("name", "type", *types.ALL_SETTING_NAMES)
@@ -136,23 +154,72 @@ def _position(line: int, column: int) -> str:
     return f"line {line}, column {column}"
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """A safe loader that refuses duplicate keys instead of keeping the last one."""
+def _safe_loader() -> type:
+    """Return a safe loader class: libyaml's parser when PyYAML has it.
+
+    libyaml parses about four times faster than PyYAML's own parser.  Nodes
+    are still composed by PyYAML's Python composer: the C one recurses on the
+    C stack once per level of nesting, so a few hundred KB of "[" crash the
+    process, where Python raises a RecursionError that can be reported.
+    """
+    try:
+        from yaml.cyaml import CParser
+    except ImportError:  # PyYAML built without libyaml
+        return yaml.SafeLoader
+
+    class FastSafeLoader(
+        yaml.composer.Composer,
+        CParser,
+        yaml.constructor.SafeConstructor,
+        yaml.resolver.Resolver,
+    ):
+        def __init__(self, stream):
+            CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+    return FastSafeLoader
+
+
+_SafeLoader = _safe_loader()
+
+
+def _mark_position(mark) -> str:
+    return _position(mark.line + 1, mark.column + 1) if mark else ""
+
+
+class _StrictLoader(_SafeLoader):
+    """A safe loader that refuses duplicate keys instead of keeping the last one,
+    and integers too long to convert."""
 
     def construct_mapping(self, node, deep=False):
         seen = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, str | int | float | bool) and key in seen:
-                mark = key_node.start_mark
                 raise ConfigSyntaxError(
                     f'invalid YAML: the key "{key}" appears twice in the same '
                     f"mapping (first at line {seen[key].line + 1}).",
-                    position=_position(mark.line + 1, mark.column + 1),
+                    position=_mark_position(key_node.start_mark),
                 )
             if isinstance(key, str | int | float | bool):
                 seen[key] = key_node.start_mark
         return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_int(self, node):
+        # Checked on the text, before int() would spend quadratic time on it
+        # or refuse it with a ValueError (Python's 4,300-digit limit).
+        try:
+            check_integer_text(self.construct_scalar(node))
+        except DataLimitError as error:
+            raise ConfigSyntaxError(
+                error.message, position=_mark_position(node.start_mark)
+            ) from None
+        return super().construct_yaml_int(node)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
 
 
 def _refuse_duplicate_json_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -166,24 +233,120 @@ def _refuse_duplicate_json_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return mapping
 
 
-def parse_text(text: str, *, fmt: str) -> Any:
-    """Parse YAML or JSON text into plain data, or raise ConfigSyntaxError."""
-    if fmt == "json":
-        try:
-            return json.loads(text, object_pairs_hook=_refuse_duplicate_json_keys)
-        except json.JSONDecodeError as error:
+def _refuse_alias_expansion(data: Any) -> None:
+    """Refuse data whose YAML aliases expand it beyond ``MAX_VALUES`` values.
+
+    Counted before anything walks the data, and the count stops at the limit,
+    so an "alias bomb" costs no more than a file of that many values.
+    """
+    count = 0
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if count > MAX_VALUES:
             raise ConfigSyntaxError(
-                f"invalid JSON: {error.msg}.",
-                position=_position(error.lineno, error.colno),
-            ) from None
+                f"the file holds more than {MAX_VALUES:,} values once its YAML "
+                "aliases (*name) are expanded; split it into several files, or "
+                "repeat less through aliases."
+            )
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def parse_text(text: str, *, fmt: str) -> Any:
+    """Parse YAML or JSON text into plain data, or raise ConfigSyntaxError.
+
+    The data is bounded (authorizations/plain_data.py): nesting, integer size
+    and text that is not valid Unicode are errors naming where they are.
+    """
+    if len(text) > MAX_FILE_SIZE:
+        raise ConfigSyntaxError(too_large_message())
+    try:
+        if fmt == "json":
+            return _parse_json(text)
+        data = _parse_yaml(text)
+        _refuse_alias_expansion(data)
+        check_data(data)
+    except DataLimitError as error:
+        # Without a path (the parser stopped before there was data), say
+        # where in the text instead.
+        position = "" if error.path else _limit_position(text, fmt=fmt)
+        raise ConfigSyntaxError(error.message, position=position) from None
+    except RecursionError:
+        raise ConfigSyntaxError(
+            f"The data nests more than {MAX_DEPTH} levels deep.",
+            position=_limit_position(text, fmt=fmt),
+        ) from None
+    return data
+
+
+# JSON's tokens that matter to the bounds; a string is matched whole, so that
+# what it holds is never taken for a bracket or a number.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|(-?[0-9]+)|([\[{])|([\]}])')
+
+
+def _limit_position(text: str, *, fmt: str) -> str:
+    """Find where the text first nests too deep or writes too long an integer.
+
+    Only called once parsing failed on a bound, so it costs nothing on good
+    files; it reads tokens (JSON) or parser events (YAML), which recurse at no
+    depth.
+    """
+    if fmt == "json":
+        depth = 0
+        for match in _JSON_TOKEN.finditer(text):
+            number, opening, closing = match.groups()
+            depth += 1 if opening else -1 if closing else 0
+            too_long = number and len(number.lstrip("-")) > MAX_INTEGER_DIGITS
+            if depth > MAX_DEPTH or too_long:
+                line = text.count("\n", 0, match.start()) + 1
+                column = match.start() - text.rfind("\n", 0, match.start())
+                return _position(line, column)
+        return ""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return _mark_position(event.start_mark)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return ""
+
+
+def too_large_message() -> str:
+    """Say that a file is over ``MAX_FILE_SIZE``, and what to do."""
+    return (
+        f"the file is larger than {MAX_FILE_SIZE // (1024 * 1024)} MiB "
+        f"({MAX_FILE_SIZE:,} bytes), the most a config file may hold; split its "
+        "apps into several files."
+    )
+
+
+def _parse_json(text: str) -> Any:
+    try:
+        return load_json(text, object_pairs_hook=_refuse_duplicate_json_keys)
+    except json.JSONDecodeError as error:
+        raise ConfigSyntaxError(
+            f"invalid JSON: {error.msg}.",
+            position=_position(error.lineno, error.colno),
+        ) from None
+
+
+def _parse_yaml(text: str) -> Any:
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         reason = "; ".join(part for part in (error.context, error.problem) if part)
         raise ConfigSyntaxError(
-            f"invalid YAML: {reason}.",
-            position=_position(mark.line + 1, mark.column + 1) if mark else "",
+            f"invalid YAML: {reason}.", position=_mark_position(mark)
         ) from None
     except yaml.YAMLError as error:
         raise ConfigSyntaxError(f"invalid YAML: {error}.") from None

@@ -23,10 +23,12 @@ from apps.config_schema import (
     FORMATS,
     HEADER_FIELDS,
     KEPT_WHEN_ABSENT,
+    MAX_FILE_SIZE,
     AppSpec,
     AuthorizationSpec,
     ConfigSyntaxError,
     EndpointSpec,
+    HeaderSpec,
     Location,
     Problem,
     dump_document,
@@ -34,12 +36,14 @@ from apps.config_schema import (
     parse_text,
     read_document,
     sort_problems,
+    too_large_message,
 )
 from apps.models import App
 from authorizations import types
 from authorizations.models import Authorization, Endpoint, Header
 from authorizations.services import authorization_clear_unused_settings
 from authorizations.templating.checks import check_endpoint_templates
+from authorizations.validators import validate_endpoint_headers
 
 __all__ = [
     "FORMATS",
@@ -145,20 +149,30 @@ class ConfigSource:
 
 
 def read_config_source(path: str | Path) -> ConfigSource:
-    """Read a config file; the extension chooses JSON (`.json`) or YAML."""
+    """Read a config file; the extension chooses JSON (`.json`) or YAML.
+
+    A file over ``MAX_FILE_SIZE`` is refused after reading one byte more than
+    the limit, so a huge file costs neither the time nor the memory to load it.
+    """
     name = str(path)
     fmt = format_for_filename(name)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        return ConfigSource(
-            name, None, fmt, f"the file is not UTF-8 text (byte {error.start})."
-        )
+        with open(path, "rb") as file:
+            data = file.read(MAX_FILE_SIZE + 1)
     except OSError as error:
         return ConfigSource(
             name, None, fmt, f"the file cannot be read: {error.strerror}."
         )
-    return ConfigSource(name, text, fmt)
+    if len(data) > MAX_FILE_SIZE:
+        return ConfigSource(name, None, fmt, too_large_message())
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return ConfigSource(
+            name, None, fmt, f"the file is not UTF-8 text (byte {error.start})."
+        )
+    # Universal newlines, as Path.read_text reads them.
+    return ConfigSource(name, text.replace("\r\n", "\n").replace("\r", "\n"), fmt)
 
 
 # -- import: planning -------------------------------------------------------
@@ -250,9 +264,17 @@ def _assign(instance, *, values: dict[str, Any], names) -> bool:
 def _validate(
     instance, location: Location, *, exclude: Iterable[str], errors: list[Problem]
 ) -> None:
-    """Run the model's own validation and report each message at its path."""
+    """Run the model's own validation and report each message at its path.
+
+    Uniqueness is not queried: the plan guarantees it (apps are matched by
+    slug and each slug is imported once, authorizations by name, unique per
+    app in the file, endpoints by kind), and a query per object would make the
+    import cost grow with every row.
+    """
     try:
-        instance.full_clean(exclude=list(exclude))
+        instance.full_clean(
+            exclude=list(exclude), validate_unique=False, validate_constraints=False
+        )
     except ValidationError as error:
         for name, messages in error.message_dict.items():
             where = location if name == NON_FIELD_ERRORS else location.key(name)
@@ -260,22 +282,47 @@ def _validate(
                 errors.append(Problem(where, message))
 
 
+def _check_headers_together(
+    specs: Sequence[HeaderSpec], *, endpoint: EndpointSpec, errors: list[Problem]
+) -> None:
+    """Apply the rules over all of an endpoint's headers, as the admin does."""
+    try:
+        validate_endpoint_headers([spec.values.get("name") or "" for spec in specs])
+    except ValidationError as error:
+        for problem in error.error_list:
+            index = problem.params.get("index")
+            where = (
+                endpoint.location.key("headers")
+                if index is None
+                else specs[index].location.key("name")
+            )
+            errors.append(Problem(where, " ".join(problem.messages)))
+
+
 def _plan_headers(
-    endpoint: Endpoint, *, specs, existing: list[Header], errors: list[Problem]
+    endpoint: Endpoint,
+    *,
+    spec: EndpointSpec,
+    existing: list[Header],
+    errors: list[Problem],
 ) -> tuple[list[_HeaderPlan], list[Header]]:
     # Headers are ordered, not named uniquely, so they are matched by position.
     plans = []
-    for number, spec in enumerate(specs):
+    for number, header_spec in enumerate(spec.headers):
         header = existing[number] if number < len(existing) else Header()
         changed = _assign(
-            header, values=spec.values, names=(*HEADER_FIELDS, "position")
+            header, values=header_spec.values, names=(*HEADER_FIELDS, "position")
         )
         header.endpoint = endpoint
         _validate(
-            header, spec.location, exclude={"endpoint", *spec.invalid}, errors=errors
+            header,
+            header_spec.location,
+            exclude={"endpoint", *header_spec.invalid},
+            errors=errors,
         )
         plans.append(_HeaderPlan(header, changed))
-    return plans, existing[len(specs) :]
+    _check_headers_together(spec.headers, endpoint=spec, errors=errors)
+    return plans, existing[len(spec.headers) :]
 
 
 def _plan_endpoints(
@@ -297,9 +344,10 @@ def _plan_endpoints(
             exclude={"authorization", *spec.invalid},
             errors=errors,
         )
+        # Prefetched with the app (_existing_apps): no query per endpoint.
         current_headers = [] if endpoint._state.adding else list(endpoint.headers.all())
         headers, stale_headers = _plan_headers(
-            endpoint, specs=spec.headers, existing=current_headers, errors=errors
+            endpoint, spec=spec, existing=current_headers, errors=errors
         )
         plans.append(_EndpointPlan(endpoint, changed, headers, stale_headers))
     return plans, list(by_kind.values())
@@ -358,26 +406,48 @@ def _plan_authorization(
     _validate(
         authorization, spec.location, exclude={"app", *spec.invalid}, errors=errors
     )
-    current = (
-        []
-        if authorization._state.adding
-        else list(authorization.endpoints.prefetch_related("headers"))
-    )
+    current = [] if authorization._state.adding else list(authorization.endpoints.all())
     endpoints, stale_endpoints = _plan_endpoints(
         authorization, specs=spec.endpoints, existing=current, errors=errors
     )
     return _AuthorizationPlan(authorization, changed, endpoints, stale_endpoints)
 
 
-def _plan_app(spec: AppSpec, *, errors: list[Problem]) -> _AppPlan:
-    app = App.objects.filter(slug=spec.slug).first() if spec.slug else None
-    created = app is None
-    app = app or App()
+# Apps looked up per query: well under the database's limit on parameters.
+_BATCH = 500
+
+
+def _batches(items: Sequence, size: int = _BATCH) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _existing_apps(slugs: Sequence[str]) -> dict[str, App]:
+    """Load the apps the files name, with everything an import compares.
+
+    A few queries per batch of apps, instead of several per app.
+    """
+    found: dict[str, App] = {}
+    for batch in _batches(list(dict.fromkeys(slugs))):
+        apps = App.objects.filter(slug__in=batch).prefetch_related(
+            "authorizations__endpoints__headers"
+        )
+        found.update((app.slug, app) for app in apps)
+    return found
+
+
+def _plan_app(
+    spec: AppSpec, *, existing: App | None, errors: list[Problem]
+) -> _AppPlan:
+    created = existing is None
+    app = existing or App()
     changed = _assign(app, values=spec.values, names=APP_FIELDS)
     _validate(app, spec.location, exclude=spec.invalid, errors=errors)
-    existing = [] if created else list(app.authorizations.all())
     authorizations, stale = _plan_authorizations(
-        app, spec=spec, existing=existing, errors=errors
+        app,
+        spec=spec,
+        existing=[] if created else list(app.authorizations.all()),
+        errors=errors,
     )
     return _AppPlan(spec, app, created, changed, authorizations, stale)
 
@@ -385,39 +455,53 @@ def _plan_app(spec: AppSpec, *, errors: list[Problem]) -> _AppPlan:
 # -- import: writing --------------------------------------------------------
 
 
-def _save_app(plan: _AppPlan) -> None:
-    app = plan.instance
-    if plan.created or plan.changed:
-        app.save()
-    if plan.created:
-        # Saving a new app gave it the default authorization (apps/signals.py);
-        # plan again against it, so the file's list is exactly what remains.
-        errors: list[Problem] = []
-        plan.authorizations, plan.stale_authorizations = _plan_authorizations(
-            app, spec=plan.spec, existing=list(app.authorizations.all()), errors=errors
-        )
-        if errors:
-            raise ConfigImportError(errors)
-    for stale in plan.stale_authorizations:
-        stale.delete()
-    for authorization_plan in plan.authorizations:
-        authorization = authorization_plan.instance
-        authorization.app = app
-        if authorization_plan.changed:
-            authorization.save()
-        for stale in authorization_plan.stale_endpoints:
-            stale.delete()
-        for endpoint_plan in authorization_plan.endpoints:
-            endpoint = endpoint_plan.instance
-            endpoint.authorization = authorization
-            if endpoint_plan.changed:
-                endpoint.save()
-            for stale in endpoint_plan.stale_headers:
-                stale.delete()
-            for header_plan in endpoint_plan.headers:
-                header_plan.instance.endpoint = endpoint
-                if header_plan.changed:
-                    header_plan.instance.save()
+def _delete(model, instances: Sequence) -> None:
+    for batch in _batches([instance.pk for instance in instances]):
+        model.objects.filter(pk__in=batch).delete()
+
+
+def _write(model, rows: Sequence[tuple[Any, bool]]) -> None:
+    """Insert the new instances in bulk and save the changed ones.
+
+    ``rows`` are ``(instance, changed)``.  A changed instance is saved on its
+    own, so that its ``updated_at`` moves; an unchanged one is not written.
+    """
+    new = [instance for instance, _ in rows if instance._state.adding]
+    changed = [
+        instance for instance, changed in rows if changed and not instance._state.adding
+    ]
+    model.objects.bulk_create(new)
+    for instance in changed:
+        instance.save()
+
+
+def _save_plans(plans: Sequence[_AppPlan]) -> None:
+    """Write every plan, one level of the tree at a time, in a few queries.
+
+    New apps are inserted in bulk, which sends no post_save signal: they get
+    exactly the file's authorizations, not the default API Key one
+    (apps/signals.py) to be deleted again.
+    """
+    authorizations = [a for plan in plans for a in plan.authorizations]
+    endpoints = [e for a in authorizations for e in a.endpoints]
+    headers = [h for e in endpoints for h in e.headers]
+    # What the files no longer list goes first, so nothing new collides with it.
+    _delete(Header, [h for e in endpoints for h in e.stale_headers])
+    _delete(Endpoint, [e for a in authorizations for e in a.stale_endpoints])
+    _delete(Authorization, [a for plan in plans for a in plan.stale_authorizations])
+    _write(App, [(plan.instance, plan.created or plan.changed) for plan in plans])
+    for plan in plans:
+        for authorization in plan.authorizations:
+            authorization.instance.app = plan.instance
+    _write(Authorization, [(a.instance, a.changed) for a in authorizations])
+    for authorization in authorizations:
+        for endpoint in authorization.endpoints:
+            endpoint.instance.authorization = authorization.instance
+    _write(Endpoint, [(e.instance, e.changed) for e in endpoints])
+    for endpoint in endpoints:
+        for header in endpoint.headers:
+            header.instance.endpoint = endpoint.instance
+    _write(Header, [(h.instance, h.changed) for h in headers])
 
 
 def _read_sources(
@@ -527,11 +611,14 @@ def import_apps_config(*, sources: Sequence[ConfigSource]) -> ImportReport:
     _check_templates(specs, errors=errors, warnings=warnings)
     warnings = sort_problems(warnings)
     with transaction.atomic():
-        plans = [_plan_app(spec, errors=errors) for spec in specs]
+        existing = _existing_apps([spec.slug for spec in specs if spec.slug])
+        plans = [
+            _plan_app(spec, existing=existing.get(spec.slug), errors=errors)
+            for spec in specs
+        ]
         if errors:
             raise ConfigImportError(sort_problems(errors), warnings=warnings)
-        for plan in plans:
-            _save_app(plan)
+        _save_plans(plans)
     results = [
         AppResult(plan.instance.slug, plan.spec.location.source, plan.status)
         for plan in plans

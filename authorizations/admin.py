@@ -26,6 +26,7 @@ from authorizations.forms import (
     AuthorizationForm,
     EndpointForm,
     HeaderForm,
+    HeaderFormSet,
     type_registry,
 )
 from authorizations.masking import mask_secret
@@ -228,6 +229,7 @@ class NamedAddLinkFormSet(helpers.InlineAdminFormSet):
 class HeaderInline(ConsoleAdminMixin, admin.TabularInline):
     model = Header
     form = HeaderForm
+    formset = HeaderFormSet
     fields = ["name", "value", "position"]
     ordering = ["position", "id"]
     extra = 0

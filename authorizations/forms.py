@@ -13,7 +13,7 @@ from authorizations.templating.checks import (
     TemplateProblem,
     compile_problem,
 )
-from authorizations.validators import validate_http_url
+from authorizations.validators import validate_endpoint_headers, validate_http_url
 from authorizations.widgets import WriteOnlySecretField
 
 # A form field built from a model field with choices says "Select a valid
@@ -325,3 +325,37 @@ class HeaderForm(forms.ModelForm):
         if problem is not None:
             raise template_error(problem)
         return value
+
+
+class HeaderFormSet(forms.BaseInlineFormSet):
+    """An endpoint's headers: the rules over all of them (how many, no name
+    twice) are ``validate_endpoint_headers``, as for the importer."""
+
+    def clean(self):
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            # An untouched "Add another" row and a row marked for deletion
+            # are not sent.
+            if (form.has_changed() or form.instance.pk)
+            and not (self.can_delete and self._should_delete_form(form))
+        ]
+        names = [
+            form.cleaned_data.get("name")
+            if hasattr(form, "cleaned_data")
+            else form.data.get(form.add_prefix("name"))
+            for form in kept
+        ]
+        try:
+            validate_endpoint_headers([name or "" for name in names])
+        except ValidationError as error:
+            whole_list = []
+            for problem in error.error_list:
+                index = problem.params.get("index")
+                if index is None:
+                    whole_list.append(problem)
+                elif "name" not in kept[index].errors:
+                    kept[index].add_error("name", problem)
+            if whole_list:
+                raise ValidationError(whole_list) from None

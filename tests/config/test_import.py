@@ -360,7 +360,7 @@ apps:
             headers:
               - {name: Z-Last, value: '1'}
               - {name: A-First, value: '2'}
-              - {name: Z-Last, value: '3'}
+              - {name: M-Middle, value: '3'}
 """,
     )
 
@@ -369,5 +369,5 @@ apps:
     assert list(Header.objects.values_list("position", "name", "value")) == [
         (0, "Z-Last", "1"),
         (1, "A-First", "2"),
-        (2, "Z-Last", "3"),
+        (2, "M-Middle", "3"),
     ]
