@@ -218,3 +218,43 @@ def test_the_add_page_previews_the_kind_chosen(admin_page, basecamp_user_info):
     assert "access_token" in contract.inner_text()
     token = samples_for("access_token")["response"]["access_token"]
     assert token not in page.inner_text(".preview-results")
+
+
+def set_sample(page, name, text):
+    """Write ``text`` into a sample box as a paste would, and wait for the answer."""
+    page.evaluate(
+        """([id, text]) => {
+            const box = document.getElementById(id);
+            box.value = text;
+            box.dispatchEvent(new Event("input", {bubbles: true}));
+        }""",
+        [f"preview-sample-{name}", text],
+    )
+    page.wait_for_selector('#preview-status[data-state="updating"]', state="attached")
+    page.wait_for_selector('#preview-status:not([data-state="updating"])')
+
+
+def test_hostile_samples_are_refused_in_words_and_the_panel_recovers(
+    admin_page, basecamp_user_info
+):
+    page = admin_page
+    open_endpoint(page, basecamp_user_info)
+    secret = "sk_live_panel-never-shows-77"
+
+    # Nested far beyond the bound: the server says so, the page keeps working.
+    deep = "[" * 950 + "]" * 950
+    set_sample(page, "query", f'{{"access_token": "{secret}", "deep": {deep}}}')
+    status = page.inner_text("#preview-status")
+    assert status.startswith("Preview failed (HTTP 400): The data nests more than 64")
+
+    # A lone surrogate in the token: named by its place, the token not shown.
+    set_sample(page, "query", f'{{"access_token": "ab\\udcff{secret}"}}')
+    status = page.inner_text("#preview-status")
+    assert "samples.query.access_token holds an unpaired UTF-16 surrogate" in status
+    assert secret not in status
+
+    set_sample(page, "query", f'{{"access_token": "{secret}"}}')
+    assert page.get_attribute("#preview-status", "data-state") == "ok"
+    assert "Bearer ••••s-77" in page.inner_text("#preview-headers")
+    # Only the sample box, where it was typed, holds the token.
+    assert secret not in page.inner_text(".preview-results")
