@@ -366,20 +366,23 @@ def calls_per_chunk(function, chunk: float) -> int:
     """How many calls of ``function`` take about ``chunk`` seconds."""
     calls = 1
     while True:
-        start = time.perf_counter()
-        for _ in range(calls):
-            function()
-        elapsed = time.perf_counter() - start
+        elapsed = timed(function, calls)
         if elapsed >= chunk / 4:
             return max(1, round(calls * chunk / elapsed))
         calls *= 2
 
 
+# The machines here are shared: wall time counts the moments another process
+# had the CPU, so chunks are timed in this thread's CPU time by default.
+CLOCKS = {"cpu": time.thread_time, "wall": time.perf_counter}
+clock = CLOCKS["cpu"]
+
+
 def timed(function, calls: int) -> float:
-    start = time.perf_counter()
+    start = clock()
     for _ in range(calls):
         function()
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def compare(ours, theirs, *, rounds: int, chunk: float) -> tuple[list[float], float]:
@@ -411,7 +414,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=201)
     parser.add_argument("--chunk-ms", type=float, default=4.0)
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu")
     args = parser.parse_args(argv)
+    global clock
+    clock = CLOCKS[args.clock]
 
     import django
 
@@ -470,7 +476,8 @@ def main(argv=None) -> int:
                 line += " ok" if ratio <= GOAL else " OVER GOAL"
             print(line)
     print(
-        f"median of {args.rounds} alternating rounds of ~{args.chunk_ms:g} ms each; "
+        f"median of {args.rounds} alternating rounds of ~{args.chunk_ms:g} ms "
+        f"({args.clock} time) each; "
         f"compiles while timing: {compiles_after_warm_up}"
     )
     return 0 if worst <= GOAL else 1

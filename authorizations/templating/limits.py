@@ -252,17 +252,20 @@ _shared_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 
 
 @contextlib.contextmanager
-def one_deadline():
+def one_deadline(started: float | None = None):
     """Give every render within the block one deadline, the time limit from now.
 
     An endpoint renders several templates (URL, body, response, each header);
     with a deadline each, their number would multiply the time one request can
-    take.  Nested blocks keep the outermost deadline.
+    take.  Nested blocks keep the outermost deadline.  ``started`` (a
+    ``perf_counter()`` reading) counts the limit from then instead, for a
+    render that must be done again within the first one's time.
     """
     if _shared_deadline.get() is not None:
         yield
         return
-    token = _shared_deadline.set(perf_counter() + _limits.get().time)
+    start = perf_counter() if started is None else started
+    token = _shared_deadline.set(start + _limits.get().time)
     try:
         yield
     finally:
