@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import Count, Prefetch, prefetch_related_objects
 
 from apps.config_schema import (
     APP_FIELDS,
@@ -373,7 +373,7 @@ def _plan_authorizations(
     if not spec.lists_every_authorization:
         return plans, stale
     for authorization in stale:
-        accounts = authorization.connected_accounts.count()
+        accounts = authorization.account_count
         if accounts:
             errors.append(
                 Problem(
@@ -430,7 +430,14 @@ def _existing_apps(slugs: Sequence[str]) -> dict[str, App]:
     found: dict[str, App] = {}
     for batch in _batches(list(dict.fromkeys(slugs))):
         apps = App.objects.filter(slug__in=batch).prefetch_related(
-            "authorizations__endpoints__headers"
+            Prefetch(
+                "authorizations",
+                # Counted here, for authorizations a file leaves out.
+                queryset=Authorization.objects.annotate(
+                    account_count=Count("connected_accounts")
+                ),
+            ),
+            "authorizations__endpoints__headers",
         )
         found.update((app.slug, app) for app in apps)
     return found
