@@ -5,9 +5,16 @@ EndpointAdmin serves ``endpoint_preview`` at ``preview/`` inside
 (``static/console/preview.js``) posts the form's templates and its sample input;
 the answer is ``rendering.preview_endpoint``'s, with the save-time checks'
 warnings added so the developer sees them while typing.
+
+Whatever is posted, the answer is JSON: a request it cannot read (not JSON,
+outside ``plain_data``'s bounds, more headers than an endpoint may have) is a
+400 whose ``error`` says why in words; every other problem is listed at its
+field in the preview itself.
 """
 
 from __future__ import annotations
+
+import json
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
@@ -84,8 +91,11 @@ def parse_preview_request(body: bytes) -> dict:
         raise PreviewRequestError(error.message) from None
     except UnicodeDecodeError:
         raise PreviewRequestError("The request is not UTF-8 text.") from None
-    except ValueError as error:  # json.JSONDecodeError
-        raise PreviewRequestError(f"The request is not valid JSON: {error}") from None
+    except json.JSONDecodeError as error:
+        raise PreviewRequestError(
+            f"The request is not valid JSON: {error.msg} at line {error.lineno}, "
+            f"column {error.colno}."
+        ) from None
     if not isinstance(data, dict):
         raise PreviewRequestError("The request must be a JSON object.")
     kind = _text(data, "kind")
