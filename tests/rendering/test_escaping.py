@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qs, urlsplit
+import time
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import requests
 
-from authorizations.templating import TemplateError, render
-from authorizations.templating.escaping import Output, render_escaped
-from authorizations.templating.limits import TemplateLimitError, bounds
+from authorizations.templating import TemplateError, escaping, render
+from authorizations.templating.escaping import Output, compile_escaped, render_escaped
+from authorizations.templating.limits import TemplateLimitError, bounds, one_deadline
 
 REDIRECT = "https://console.example.com/oauth/callback?x=1&y=2"
 
@@ -511,3 +512,152 @@ def test_branch_marks_never_show_outside_the_escaping_layer():
 
 def test_the_output_may_be_named_by_text():
     assert render_escaped('{"v": {{ v }}}', {"v": 1}, output="json") == '{"v": 1}'
+
+
+# --- plans: escaping as the value is printed ---------------------------------------
+
+
+def escaped_both_ways(source: str, context: dict, output: Output):
+    """Render with the plan (when there is one) and with markers only."""
+    template = compile_escaped(source)
+    results = []
+    for planned in (True, False):
+        try:
+            results.append(
+                escaping._render(template, context, output, None, planned=planned)
+            )
+        except TemplateError as error:
+            results.append(("error", error.message, error.line, error.column))
+    return results
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '{"a": "{{ v }}", "b": {{ v }}}',
+        '[{% for x in xs %}"{{ x }}"{% if not loop.last %}, {% endif %}{% endfor %}]',
+        '{"a": {% if flag %}"{{ v }}"{% else %}{{ v }}{% endif %}}',
+        "https://api.example/users/{{ v }}?q={{ v }}#{{ v }}",
+        "{{ base }}/users/{{ v }}{% for x in xs %}&x={{ x }}{% endfor %}",
+        "{{ base }}/p{% if flag %}?a=1{% endif %}/{{ v }}",
+    ],
+)
+def test_a_planned_template_escapes_as_its_markers_do(source):
+    output = Output.URL if "http" in source or "base" in source else Output.JSON
+    assert output in compile_escaped(source).escaping_printers
+    for value in ['a"b\\c\n', "..", ".", "a?b#c", "é €", 12, 1.5, None, ["l"]]:
+        for base in ["https://h.example", "https://h.example/?q=", ""]:
+            for flag in (True, False):
+                context = {"v": value, "xs": [value, "x"], "base": base, "flag": flag}
+                planned, with_markers = escaped_both_ways(source, context, output)
+                assert planned == with_markers, (value, base, flag)
+
+
+def test_corpus_templates_escape_the_same_with_a_plan_or_markers():
+    """Every corpus template, as and within JSON and URLs, with hostile text."""
+    from tests.templating.corpus_cases import areas, load_cases
+
+    hostile = ['"', "\\", "a?b#c", "..", "x\ny", "https://h.example/?q#f", "", "é€"]
+    wrappers = [
+        ("{}", Output.JSON),
+        ('{"v": "{}"}', Output.JSON),
+        ('{"v": {}}', Output.JSON),
+        ('"\\\\{}"', Output.JSON),
+        ("https://x.example/{}", Output.URL),
+        ("{{ base }}/a/{}?q={}#{}", Output.URL),
+        ("{}", Output.URL),
+    ]
+    planned_count = compared = 0
+    for area in areas():
+        for index, case in enumerate(load_cases(area)):
+            text = iter(hostile[index % len(hostile) :] + hostile)
+            data = _replace_text(case["data"], lambda text=text: next(text, "t"))
+            data["base"] = hostile[index % len(hostile)]
+            for wrapper, output in wrappers:
+                source = wrapper.replace("{}", case["template"])
+                try:
+                    template = compile_escaped(source)
+                except TemplateError:
+                    continue
+                first, again = escaped_both_ways(source, data, output)
+                if first != escaped_both_ways(source, data, output)[0]:
+                    continue  # the clock's microseconds: not repeatable
+                planned_count += output in template.escaping_printers
+                compared += 1
+                assert first == again, (source, data)
+    # Nearly every template has a plan: markers are the exception.
+    assert planned_count > 0.9 * compared > 1000
+
+
+def _replace_text(value, replacement):
+    if isinstance(value, str):
+        return replacement()
+    if isinstance(value, list):
+        return [_replace_text(item, replacement) for item in value]
+    if isinstance(value, dict):
+        return {key: _replace_text(item, replacement) for key, item in value.items()}
+    return value
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # A literal quote on one branch only: the site may be in or out of a
+        # string, which only the output can tell.
+        '{% if flag %}"{% endif %}{{ v }}',
+        # Raw text can move the lexer anywhere.
+        '{"a": {{ r|raw }}, "b": "{{ v }}"}',
+        # After a literal backslash, reading the output again would differ.
+        '{"a": "\\{{ v }}"}',
+    ],
+)
+def test_a_site_whose_place_depends_on_the_render_keeps_the_markers(source):
+    assert Output.JSON not in compile_escaped(source).escaping_printers
+    for flag in (True, False):
+        context = {"flag": flag, "v": 'x"y', "r": '"s'}
+        planned, with_markers = escaped_both_ways(source, context, Output.JSON)
+        assert planned == with_markers
+
+
+def test_a_dot_segment_where_the_path_may_have_ended_is_decided_by_the_output():
+    source = "{{ base }}/users/{{ segment }}/info"
+    assert Output.URL in compile_escaped(source).escaping_printers
+    with pytest.raises(TemplateError, match="cannot be a segment of a URL path"):
+        as_url(source, base="https://h.example", segment="..")
+    assert (
+        as_url(source, base="https://h.example/?next=", segment="..")
+        == "https://h.example/?next=/users/../info"
+    )
+
+
+def test_a_render_done_again_keeps_the_first_renders_deadline():
+    started = time.perf_counter() - 10  # the limit (2 s) is long past
+    with one_deadline(started), pytest.raises(TemplateLimitError, match="time"):
+        render_escaped("{% for i in 1..3 %}{{ i }}{% endfor %}", {}, output=Output.JSON)
+
+
+@pytest.mark.parametrize("safe", ["~", escaping._URL_SAFE])
+def test_percent_encoding_is_urllibs(safe):
+    table = escaping._percent_table(safe)
+    every_ascii = "".join(chr(c) for c in range(128))
+    for text in [every_ascii, "id,login", "a b/c?d=e&f#g", "é€😀", "100%"]:
+        assert escaping._percent_encode(text, table, safe) == quote(text, safe=safe)
+    with pytest.raises(UnicodeEncodeError):
+        escaping._percent_encode("a\udcffb", table, safe)
+
+
+def test_numbers_are_written_as_json_dumps_writes_them():
+    for value in [0, -7, 10**30, 1.5, 1e20, -0.0, 2.0, 1 / 3]:
+        assert escaping.json_value(value) == json.dumps(value)
+    for value in [float("nan"), float("inf")]:
+        with pytest.raises(ValueError, match="not a number JSON can hold"):
+            escaping.json_value(value)
+
+
+def test_a_deeply_nested_loop_template_still_has_a_plan_or_markers():
+    source = "".join(f"{{% for x{i} in xs %}}" for i in range(15))
+    source += '"{{ v }}",' + "{% endfor %}" * 15
+    template = compile_escaped("[" + source + "0]")
+    text = render_escaped("[" + source + "0]", {"xs": [1], "v": 'a"'}, output="json")
+    assert json.loads(text) == ['a"', 0]
+    assert template.escaping_printers is not None

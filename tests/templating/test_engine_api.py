@@ -150,3 +150,23 @@ def test_timezone_reaches_the_date_filter():
     assert render(source, {}) == "00:00 UTC"
     assert render(source, {}, timezone="Europe/Paris") == "01:00 CET"
     assert get_environment().timezone == "UTC"
+
+
+def test_compiles_counts_cache_misses_only():
+    environment = TwigEnvironment(cache_size=2)
+    environment.compile_twig("{{ a }}")
+    environment.compile_twig("{{ a }}")
+    environment.compile_twig("{{ b }}")
+    assert environment.compiles == 2
+    environment.compile_twig("{{ c }}")  # evicts "{{ a }}"
+    environment.compile_twig("{{ a }}")
+    assert environment.compiles == 4
+
+
+def test_a_render_may_use_its_own_printer():
+    template = TwigEnvironment().compile_twig("{{ a }}-{{ b }}")
+    printed = template.render(
+        {"a": 1, "b": "x"}, printer=lambda value, site: f"<{value}@{site}>"
+    )
+    assert printed == "<1@0>-<x@1>"
+    assert template.render({"a": 1, "b": "x"}) == "1-x"
