@@ -327,3 +327,81 @@ def test_deeply_nested_output_is_reported_not_raised(field):
     )
     messages = [e["message"] for e in result["errors"] if e["field"] == field]
     assert messages and "nest too deeply" in messages[0]
+
+
+# --- hostile samples, called directly (the flows and tests do) ---------------------
+
+
+def minimal(**fields):
+    return preview(
+        **{
+            "kind": "user_info",
+            "method": "GET",
+            "url": "https://api.example.com/me",
+            "request_template": "",
+            "response_template": '{"user_identity": "{{ response.name }}"}',
+            "body_format": "none",
+            "headers": [],
+            "samples": {"response": {"name": "Ann"}},
+            **fields,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("samples", "field", "message"),
+    [
+        (
+            {"query": {"deep": json.loads("[" * 100 + "]" * 100)}},
+            "samples.query",
+            "The data nests more than 64 levels deep at samples.query.deep[0]",
+        ),
+        (
+            {"requestBody": {"n": 10**40}},
+            "samples.requestBody",
+            "A number at samples.requestBody.n is too large",
+        ),
+        (
+            {"query": {"access_token": "ab\udcffcd"}},
+            "samples.query",
+            "The text at samples.query.access_token holds an unpaired UTF-16",
+        ),
+        ({"query": {None: "x"}}, "samples", "The template data has a key of type"),
+        ({"query": ["a"]}, "samples.query", "The query sample must be a JSON object."),
+        ("not an object", "samples", "The samples must be a JSON object."),
+    ],
+)
+def test_samples_outside_the_bounds_are_errors_at_their_field(samples, field, message):
+    result = minimal(samples=samples)
+    errors = [e for e in result["errors"] if e["field"] == field]
+    assert errors and errors[0]["message"].startswith(message)
+    json.dumps(result, allow_nan=False)
+
+
+def test_a_header_that_is_not_a_mapping_is_an_error_not_a_crash():
+    result = minimal(headers=["Accept: */*", {"name": "Accept", "value": "*/*"}])
+    assert [(e["field"], e["message"]) for e in result["errors"]] == [
+        ("headers.0.name", "The header has no name.")
+    ]
+    assert result["request"]["headers"] == [["Accept", "*/*"]]
+
+
+def test_a_secret_in_a_quoted_message_value_is_masked_but_prose_is_not():
+    samples = samples_for("access_token")
+    samples["query"]["access_token"] = "a"
+    result = preview(
+        kind="access_token",
+        method="POST",
+        url="https://api.example.com/token",
+        request_template="",
+        response_template=(
+            '{"access_token": "x", "expires_at": "{{ query.access_token }}"}'
+        ),
+        body_format="none",
+        headers=[],
+        samples=samples,
+    )
+    assert result["contract"]["errors"] == [
+        "expires_at must be an ISO 8601 time (2025-01-31T12:00:00Z) or epoch "
+        'seconds, not "••••".'
+    ]
