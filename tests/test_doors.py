@@ -394,3 +394,66 @@ def test_a_nul_printed_into_a_header_is_named_when_rendered():
         'Header "X-Key": {{ query.api_key }} gave a NUL character, which cannot be '
         "sent in a header."
     )
+
+
+# -- app and authorization settings ------------------------------------------
+
+# (section, field, value, message)
+SETTINGS_CASES = {
+    "a user name and password in the API base URL": (
+        "app",
+        "api_base_url",
+        "https://me:secret@api.example.com",
+        USERINFO,
+    ),
+    "a space in the documentation URL": (
+        "app",
+        "docs_url",
+        "https://docs.example.com/a b",
+        SPACE,
+    ),
+    "a description over 10,000 characters": (
+        "app",
+        "description",
+        "x" * 10_001,
+        "Ensure this value has at most 10000 characters (it has 10001).",
+    ),
+    "a user name and password in the authorization URL": (
+        "authorization",
+        "authorize_url",
+        "https://me:secret@login.example.com/authorize",
+        USERINFO,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("section", "field", "value", "message"),
+    SETTINGS_CASES.values(),
+    ids=SETTINGS_CASES.keys(),
+)
+def test_settings_are_refused_alike_at_both_doors(
+    in_tmp, admin_client, section, field, value, message
+):
+    document = config_document("https://api.example.com/me", [])
+    app = document["apps"][0]
+    authorization = app["authorizations"][0]
+    authorization["type"] = "oauth2"
+    if section == "app":
+        app[field], path = value, f"apps[0].{field}"
+    else:
+        authorization[field], path = value, f"apps[0].authorizations[0].{field}"
+    write(in_tmp / "acme.json", dump_document(document, fmt="json"))
+    stored = EndpointFactory(authorization__type="oauth2").authorization
+    before = database_state()
+
+    assert import_problems("acme.json") == [f"acme.json: {path}: {message}"]
+
+    if section == "app":
+        url, form = reverse("admin:apps_app_change", args=[stored.app.pk]), "app_form"
+    else:
+        url = reverse("admin:authorizations_authorization_change", args=[stored.pk])
+        form = "authorization_form"
+    response = submit(admin_client, url, form, {field: value})
+    assert field_errors(response, field) == [message]
+    assert database_state() == before
