@@ -107,6 +107,7 @@ class TwigTemplate(Template):
         tick=None,
         timezone=None,
         printer=None,
+        state: RenderState | None = None,
     ):
         """Render with a plain-data context; raise ``TemplateError`` on failure.
 
@@ -114,12 +115,15 @@ class TwigTemplate(Template):
         skip checking the same data again for each template of an endpoint.
         ``printer`` replaces the environment's printer (``make_printer``) for
         this render only; what it returns counts against the limits the same.
+        ``state`` (from ``state_for``) does so for a printer kept for many
+        renders.
         """
         if context.__class__ is PreparedContext:
             data = dict(context)
         else:
             data = plain_context(context if context is not None else {})
-        state = self.default_state
+        if state is None:
+            state = self.default_state
         if tick is not None or printer is not None:
             state = RenderState(
                 self.environment,
@@ -136,6 +140,16 @@ class TwigTemplate(Template):
         finally:
             if token is not None:
                 _timezone.reset(token)
+
+    def state_for(self, printer) -> RenderState:
+        """Return a render state that prints with ``printer``, counted as usual."""
+        return RenderState(
+            self.environment,
+            self,
+            print_=limits.counting(printer),
+            tick=self.environment.make_tick(),
+            strict=self.strict,
+        )
 
     def translate_error(self, error: BaseException) -> TemplateError:
         line, column = self.position_of(error.__traceback__)

@@ -271,11 +271,19 @@ class EscapingEnvironment(TwigEnvironment):
             # The lexer state after each literal chunk, remembered per
             # template: the chunks are its own text, so they repeat each render.
             template.escaping_transitions = {Output.JSON: {}, Output.URL: {}}
-            template.escaping_header_printer = _header_printer(template)
+            # The printers that keep no state are made once, with their
+            # render states: rendering through them allocates nothing more.
+            template.escaping_header_state = template.state_for(
+                _header_printer(template)
+            )
             template.escaping_printers = {
                 output: _planned_printer(template, plan)
                 for output, plan in plans.items()
                 if plan is not None
+            }
+            template.escaping_states = {
+                output: template.state_for(printer)
+                for output, printer in template.escaping_printers.items()
             }
 
         def print_(value, index):
@@ -330,14 +338,14 @@ def _render(template, context, output: Output, timezone, *, planned: bool = True
     if output is Output.TEXT:
         return template.render(context, timezone=timezone)
     if output is Output.HEADER:
-        printer = template.escaping_header_printer
-        return template.render(context, timezone=timezone, printer=printer)
-    printer = template.escaping_printers.get(output) if planned else None
-    if printer is None:
+        state = template.escaping_header_state
+        return template.render(context, timezone=timezone, state=state)
+    state = template.escaping_states.get(output) if planned else None
+    if state is None:
         return _render_with_markers(template, context, output, timezone)
     started = perf_counter()
     try:
-        return template.render(context, timezone=timezone, printer=printer)
+        return template.render(context, timezone=timezone, state=state)
     except _Undecided:
         pass
     # A dot segment where the plan cannot tell a path from a query, or a
@@ -413,6 +421,10 @@ def _writer(site: Site, escape, state):
         return json_value
     if kind is Kind.VALUE and escape is _escape_url and state is _QUERY:
         return functools.partial(_url_query_text, site)
+    if kind is Kind.VALUE and escape is _escape_after_start:
+        return functools.partial(_url_after_start_text, site)
+    if kind is Kind.VALUE and escape is _escape_url and state is _START:
+        return functools.partial(_url_start_text, site)
 
     def write(value):
         kind = site.kind
@@ -439,6 +451,23 @@ def _url_query_text(site: Site, value) -> str:
     if _UNRESERVED(text):
         return text
     return _percent_encode(text, _VALUE_TABLE, "~")
+
+
+def _url_after_start_text(site: Site, value) -> str:
+    text = value if value.__class__ is str else _url_text(value, site)
+    if text in _DOT_SEGMENTS:
+        raise _Undecided("a dot segment")
+    if _UNRESERVED(text):
+        return text
+    return _percent_encode(text, _VALUE_TABLE, "~")
+
+
+def _url_start_text(site: Site, value) -> str:
+    # A value the start refuses raises here, and the markers word the error.
+    text = (value if value.__class__ is str else _url_text(value, site)).strip()
+    if not _HTTP_URL.match(text):
+        raise _Undecided("not an http(s) URL")
+    return _keep_as_url_text(text)
 
 
 def _marker_printer(template: TwigTemplate):
@@ -631,6 +660,8 @@ def _advance_url(state: str, text: str) -> str:
 def _url_text(value, site: Site) -> str:
     if value.__class__ is str:
         return value
+    if value.__class__ is int:
+        return int.__repr__(value)
     if php.is_array(value):
         raise site.error(
             f"{site.expression} gave a list or mapping, which cannot be written "
