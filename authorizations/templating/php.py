@@ -563,6 +563,12 @@ def bitxor(a, b):
 
 def is_truthy(value) -> bool:
     """Apply PHP's boolean conversion: "0", "", 0, 0.0, null, [] are false."""
+    # Every {% if %} and loop test runs this: the two commonest types first.
+    cls = value.__class__
+    if cls is bool:
+        return value
+    if cls is str:
+        return value != "" and value != "0"
     if is_null(value):
         return False
     if isinstance(value, str):
