@@ -84,6 +84,7 @@ def build(n_apps: int) -> dict:
                 name="Sign in",
                 type="oauth2",
                 client_id=f"client-{app.pk}",
+                client_secret=f"secret-{app.pk}",
                 authorize_url="https://example.com/authorize",
             )
             for app in apps
@@ -158,8 +159,9 @@ def stock_site() -> admin.AdminSite:
     """Register stock ModelAdmins and inlines on a separate site."""
     site = admin.AdminSite(name="stock")
 
-    def stock(model, raw_id_fields=(), inlines=()):
+    def stock(model, raw_id_fields=(), inlines=(), list_display=("__str__",)):
         attrs = {
+            "list_display": list(list_display),
             "list_select_related": True,
             "raw_id_fields": list(raw_id_fields),
             "inlines": list(inlines),
@@ -173,10 +175,21 @@ def stock_site() -> admin.AdminSite:
             f"Stock{model.__name__}Inline", (admin.TabularInline,), {"model": model}
         )
 
-    stock(App, inlines=[inline(Authorization)])
-    stock(Authorization, ["app"])
-    stock(Endpoint, ["authorization"], inlines=[inline(Header)])
-    stock(ConnectedAccount, ["authorization"])
+    # The console's columns that a stock admin can show by naming fields;
+    # computed ones (completeness, counts) are the console's own extra work.
+    stock(App, inlines=[inline(Authorization)], list_display=["name", "slug"])
+    stock(Authorization, ["app"], list_display=["name", "app", "type"])
+    stock(
+        Endpoint,
+        ["authorization"],
+        inlines=[inline(Header)],
+        list_display=["__str__", "method", "url", "body_format"],
+    )
+    stock(
+        ConnectedAccount,
+        ["authorization"],
+        list_display=["user_identity", "authorization", "status", "expires_at"],
+    )
     return site
 
 
@@ -236,13 +249,16 @@ def pages(objects: dict) -> list[tuple[str, str, list, str]]:
     return listed
 
 
-def fetch(client: Client, url: str) -> tuple[float, int]:
-    started = time.perf_counter()
-    response = client.get(url)
-    elapsed = time.perf_counter() - started
-    if response.status_code != 200:
-        raise SystemExit(f"{url} answered {response.status_code}")
-    return elapsed, len(response.content)
+def fetch(client: Client, url: str, times: int) -> tuple[float, int]:
+    """Fetch `url` `times` times; return the fastest time and the page's size."""
+    best = float("inf")
+    for _ in range(times):
+        started = time.perf_counter()
+        response = client.get(url)
+        best = min(best, time.perf_counter() - started)
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
+    return best, len(response.content)
 
 
 def count_queries(client: Client, url: str) -> int:
@@ -255,6 +271,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--apps", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--chunk", type=int, default=3, help="fetches per chunk")
     options = parser.parse_args()
 
     setup_test_environment()
@@ -280,16 +297,18 @@ def main() -> int:
     for label, name, args, query in pages(objects):
         ours = reverse(f"admin:{name}", args=args) + query
         stock = reverse(f"stock:{name}", args=args) + query
-        fetch(client, ours), fetch(client, stock)  # warm-up
+        fetch(client, ours, 1), fetch(client, stock, 1)  # warm-up
         ratios = []
         for round_number in range(options.rounds):
-            # Alternate who goes first, so drift in the machine's load is shared.
+            # Short chunks, alternating who goes first, so that drift in the
+            # machine's load falls on both; the fastest of a chunk skips the
+            # fetches another process interrupted.
             if round_number % 2:
-                stock_time, stock_size = fetch(client, stock)
-                our_time, our_size = fetch(client, ours)
+                stock_time, stock_size = fetch(client, stock, options.chunk)
+                our_time, our_size = fetch(client, ours, options.chunk)
             else:
-                our_time, our_size = fetch(client, ours)
-                stock_time, stock_size = fetch(client, stock)
+                our_time, our_size = fetch(client, ours, options.chunk)
+                stock_time, stock_size = fetch(client, stock, options.chunk)
             ratios.append(our_time / stock_time)
         ratio = statistics.median(ratios)
         worst = max(worst, ratio)
