@@ -38,15 +38,30 @@ class AutocompleteRelatedFilter(admin.RelatedFieldListFilter):
     template = "admin/console/autocomplete_filter.html"
 
     def __init__(self, field, request, params, model, model_admin, field_path):
-        self.request = request
+        self.request, self.model_admin = request, model_admin
         super().__init__(field, request, params, model, model_admin, field_path)
 
     def has_output(self):
-        return True
+        # Shown while an object is chosen, or when its search can answer.
+        return bool(self.lookup_choices) or self._may_search()
+
+    def _may_search(self) -> bool:
+        related_admin = self.model_admin.admin_site._registry.get(
+            self.field.remote_field.model
+        )
+        # The search answers only those who may view what it finds.
+        return related_admin is not None and related_admin.has_view_permission(
+            self.request
+        )
 
     def field_choices(self, field, request, model_admin):
         # Only the chosen object: a bounded list whatever the table's size.
-        chosen = [value for value in self.lookup_val or [] if str(value).isdigit()]
+        chosen = [
+            int(value)
+            for value in self.lookup_val or []
+            # Beyond 64 bits SQLite raises OverflowError rather than finding none.
+            if value.isascii() and value.isdigit() and int(value) < 2**63
+        ]
         if not chosen:
             return []
         related = field.remote_field.model._default_manager.filter(pk__in=chosen)
@@ -58,11 +73,9 @@ class AutocompleteRelatedFilter(admin.RelatedFieldListFilter):
         yield from super().choices(changelist)
 
     def _search_box(self, changelist) -> dict | None:
-        site = changelist.model_admin.admin_site
-        related_admin = site._registry.get(self.field.remote_field.model)
-        # The search answers only those who may view what it finds.
-        if related_admin is None or not related_admin.has_view_permission(self.request):
+        if not self._may_search():
             return None
+        site = self.model_admin.admin_site
         field = forms.ModelChoiceField(
             queryset=self.field.remote_field.model._default_manager.all(),
             required=False,

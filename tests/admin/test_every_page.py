@@ -108,7 +108,9 @@ def admin_pages(graph) -> list[str]:
             if not isinstance(field, str):
                 continue
             if field.endswith("app"):
-                pages.append(f"{changelist}?{field}__id__exact={graph['app'].pk}")
+                # The app chosen, and values that name no app.
+                for value in (graph["app"].pk, "99999999999999999999999", "x", "²"):
+                    pages.append(f"{changelist}?{field}__id__exact={value}")
     authorization = graph["authorization"]
     pages += [
         reverse("admin:authorizations_endpoint_add")
