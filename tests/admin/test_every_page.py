@@ -8,6 +8,8 @@ import json
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.urls import reverse
@@ -58,12 +60,22 @@ def graph():
         credentials={"access_token": ACCESS_TOKEN, "refresh_token": REFRESH_TOKEN},
     )
     ConnectedAccountFactory(authorization=keys, credentials={"api_key": API_KEY})
-    return {
+    objects = {
         "app": oauth.app,
         "authorization": oauth,
         "endpoint": token,
         "connectedaccount": oauth_account,
     }
+    # History pages and the index's recent actions then have entries to show.
+    editor = get_user_model().objects.create_user(username="editor", is_staff=True)
+    for obj in objects.values():
+        LogEntry.objects.log_actions(
+            user_id=editor.pk,
+            queryset=[obj],
+            action_flag=CHANGE,
+            change_message=[{"changed": {"fields": ["Client secret", "Credentials"]}}],
+        )
+    return objects
 
 
 def login(role: str, django_user_model) -> Client:
