@@ -8,6 +8,7 @@ imported from a real file; a rule lives once, on the model or in one validator.
 import pytest
 from django.core.management.base import CommandError
 from django.urls import reverse
+from django.utils.html import escape
 
 from apps.config_schema import dump_document
 from authorizations.rendering import render_header_value
@@ -238,6 +239,7 @@ def test_the_admin_refuses_it_at_its_field(admin_client, url, headers, field, me
 
     shifted = _shift_header_field(field)
     assert admin_errors(response, shifted) == [message]
+    assert escape(message) in response.content.decode()
     assert database_state() == before
 
 
