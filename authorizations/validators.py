@@ -14,7 +14,7 @@ from django.core.validators import URLValidator
 from django.db import models
 
 from authorizations.templating.errors import TemplateError
-from authorizations.templating.syntax.lexer import TEXT, tokenize
+from authorizations.templating.syntax.lexer import EOF, TEXT, tokenize
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
@@ -33,8 +33,9 @@ MAX_SECRET_LENGTH = 10_000
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 # Stands for a template's {{ … }} or {% … %} part in the literal skeleton of a
-# URL: a control character, which the literal text itself may not contain.
-_CODE = "\x01"
+# URL: a noncharacter, neither a space, a control character nor "@/?#", so
+# that written literally it could not hide a character the checks look for.
+_CODE = "\uffff"
 _AUTHORITY = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://([^/?#]*)")
 
 _FROM_THE_URL = "the HTTP client sets it from the URL"
@@ -108,10 +109,8 @@ def template_literals(source: str) -> list[str] | None:
     for token in tokens:
         if token.type == TEXT:
             parts.append(token.value)
-        elif not parts or parts[-1] != _CODE:
+        elif token.type != EOF and (not parts or parts[-1] != _CODE):
             parts.append(_CODE)
-    if parts and parts[-1] == _CODE:
-        parts.pop()  # the end of template token
     return parts
 
 
