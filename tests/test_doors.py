@@ -68,6 +68,12 @@ CASES = {
         "url",
         SPACE.replace("a space:", "a control character (U+0007):"),
     ),
+    "a control character next to a template value": (
+        "https://api.example.com/{{ query.id }}\x01",
+        [],
+        "url",
+        SPACE.replace("a space:", "a control character (U+0001):"),
+    ),
     "a URL over 8 KiB": (
         "https://api.example.com/?q=" + "a" * 8200,
         [],
