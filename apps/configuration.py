@@ -475,7 +475,7 @@ def _write(model, rows: Sequence[tuple[Any, bool]]) -> None:
     """
     new = [instance for instance, _ in rows if instance._state.adding]
     changed = [
-        instance for instance, changed in rows if changed and not instance._state.adding
+        instance for instance, differs in rows if differs and not instance._state.adding
     ]
     model.objects.bulk_create(new)
     for instance in changed:
