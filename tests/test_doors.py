@@ -132,6 +132,34 @@ CASES = {
             "it is meant for a proxy, not for the API the endpoint calls",
         ),
     ),
+    "Proxy-Connection": (
+        "https://api.example.com/me",
+        [("Proxy-Connection", "keep-alive")],
+        "headers.0.name",
+        reserved("Proxy-Connection", CONNECTION),
+    ),
+    "Trailer": (
+        "https://api.example.com/me",
+        [("Trailer", "Expires")],
+        "headers.0.name",
+        reserved("Trailer", CONNECTION),
+    ),
+    "Proxy-Authenticate": (
+        "https://api.example.com/me",
+        [("Proxy-Authenticate", "Basic")],
+        "headers.0.name",
+        reserved(
+            "Proxy-Authenticate",
+            "it is meant for a proxy, not for the API the endpoint calls",
+        ),
+    ),
+    "a control character in a header value": (
+        "https://api.example.com/me",
+        [("X-Bell", "a\x07b")],
+        "headers.0.value",
+        "A header value cannot contain a control character (U+0007): a header "
+        "cannot carry it.",
+    ),
     "a header value that is not Latin-1": (
         "https://api.example.com/me",
         [("X-Price", "€100")],

@@ -270,3 +270,11 @@ def test_an_update_writes_only_what_changed(tmp_path):
     # One UPDATE per app whose description changed, and a constant for the rest.
     assert queries <= 20 + 10
     assert set(App.objects.values_list("description", flat=True)) == {"New."}
+
+
+def test_a_file_that_is_not_utf8_is_named(in_tmp):
+    (in_tmp / "latin1.yaml").write_bytes(b"version: 1\napps:\n  - name: Caf\xe9\n")
+
+    assert import_expecting_errors("latin1.yaml") == [
+        "latin1.yaml: the file is not UTF-8 text (byte 30)."
+    ]
