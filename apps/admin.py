@@ -91,8 +91,16 @@ class AppAdmin(ConsoleAdminMixin, admin.ModelAdmin):
             .annotate(authorization_total=Coalesce(Subquery(totals), 0))
             .prefetch_related(
                 # Each app's own, by name: no join to sort by the app again.
-                Prefetch("authorizations", Authorization.objects.order_by("name")),
-                prefetch_endpoints("authorizations__endpoints"),
+                # A list of its own (to_attr), not the relation's cache: it
+                # skips building a queryset per app, and the export action,
+                # which prefetches whole endpoints, is not handed these partial
+                # ones.
+                Prefetch(
+                    "authorizations",
+                    Authorization.objects.order_by("name"),
+                    to_attr="authorization_list",
+                ),
+                prefetch_endpoints("authorization_list__endpoints"),
             )
         )
 
@@ -106,7 +114,7 @@ class AppAdmin(ConsoleAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="completeness")
     def completeness_summary(self, obj):
-        authorizations = list(obj.authorizations.all())
+        authorizations = obj.authorization_list
         if not authorizations:
             return "No authorizations"
         complete = sum(

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from apps.models import App
 from tests.factories import (
     AppFactory,
     AuthorizationFactory,
@@ -171,3 +172,23 @@ def test_pickers_and_filters_never_list_every_app(admin_client):
         assert chosen.name in sidebar, name
         assert [n for n in others if n in sidebar] == [], name
         assert "admin-autocomplete" in sidebar, name
+
+
+def test_export_action_queries_do_not_grow_with_apps(admin_client):
+    def export() -> int:
+        data = {
+            "action": "export_selected_apps",
+            "_selected_action": list(App.objects.values_list("pk", flat=True)),
+        }
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.post(reverse("admin:apps_app_changelist"), data)
+        assert response["Content-Disposition"].startswith("attachment")
+        return len(captured)
+
+    add_rows(FEW)
+    export()
+    few = export()
+
+    add_rows(MANY - FEW)
+
+    assert export() == few
