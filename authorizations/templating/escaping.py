@@ -85,7 +85,7 @@ from urllib.parse import quote
 from . import php
 from .environment import TwigEnvironment, TwigTemplate
 from .errors import TemplateError, TemplateRuntimeError
-from .limits import check_output, one_deadline
+from .limits import check_output, one_deadline, require_encoded
 from .syntax import nodes as n
 from .syntax.codegen import PrintSite, TwigCodeGenerator
 from .syntax.parser import parse
@@ -589,6 +589,7 @@ def json_value(value) -> str:
         except ValueError:
             raise ValueError(f"{value} is not a number JSON can hold") from None
     if isinstance(value, list | dict):
+        require_encoded(value)  # escaped as printed, before the print is counted
         return json.dumps(value, ensure_ascii=False, allow_nan=False, default=_text)
     return json.dumps(_text(value), ensure_ascii=False)
 
@@ -598,6 +599,7 @@ _JSON_CONSTANTS = {None: "null", True: "true", False: "false"}
 
 def _text(value) -> str:
     if php.is_array(value):
+        require_encoded(value)
         return json.dumps(value, ensure_ascii=False, default=_text)
     if hasattr(value, "isoformat"):  # a DateTime from the date filters
         return value.isoformat()

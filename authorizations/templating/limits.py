@@ -351,6 +351,17 @@ def charge(size: int) -> None:
         budget.charge(size)
 
 
+def require_encoded(value) -> None:
+    """Refuse, before it is encoded, an array whose text would not fit in memory.
+
+    For a layer that encodes a printed array itself (contextual escaping):
+    a small list that holds itself many times encodes to petabytes.
+    """
+    budget = _budget.get()
+    if budget is not None:
+        budget.require(encoded_size(value, budget))
+
+
 def output_limit() -> int:
     """Return the output limit, for layers that rewrite a render's output."""
     return _limits.get().output
@@ -846,6 +857,7 @@ __all__ = [
     "bounded_runtime",
     "bounds",
     "charge",
+    "require_encoded",
     "check_module",
     "check_output",
     "check_source",

@@ -661,3 +661,13 @@ def test_a_deeply_nested_loop_template_still_has_a_plan_or_markers():
     text = render_escaped("[" + source + "0]", {"xs": [1], "v": 'a"'}, output="json")
     assert json.loads(text) == ['a"', 0]
     assert template.escaping_printers is not None
+
+
+@pytest.mark.parametrize("place", ['{"a": {{ a }}}', '{"a": "{{ a }}"}'])
+def test_an_array_escaped_as_printed_is_sized_before_it_is_encoded(place):
+    # 2**40 nested pairs in a few hundred bytes: encoding it would never end.
+    shared = "{% set a = [1] %}{% for i in 1..40 %}{% set a = [a, a] %}{% endfor %}"
+    assert Output.JSON in compile_escaped(shared + place).escaping_printers
+    with pytest.raises(TemplateLimitError) as caught:
+        render_escaped(shared + place, {}, output=Output.JSON)
+    assert caught.value.limit == "memory"
