@@ -1,7 +1,8 @@
 # ruff: noqa: E501 - the templates are written as an integration developer would.
 """Render realistic endpoints through our Twig engine and through bare Jinja2.
 
-Run as ``.venv/bin/python bench/render.py [--rounds R] [--chunk-ms MS]``.
+Run as ``.venv/bin/python bench/render.py [--rounds R] [--chunk-ms MS]
+[--clock cpu|wall] [--each]``.
 
 Two endpoints, each rendered whole (URL, every header, request body and
 response mapping):
@@ -15,19 +16,25 @@ response mapping):
 
 Each engine is compared with the same templates compiled by bare Jinja2 (the
 "twin", in Jinja2's spelling; its output is checked to equal our plain Twig
-render, so both do the same work).  Machines here are noisy, so engine and
-twin are timed alternately in chunks of a few milliseconds, many rounds: each
-round gives one ratio, and the median and the spread (quartiles) of the
-ratios are printed.  Goal: ≤ 1.5×, on every endpoint, for
+render, so both do the same work).  Machines here are shared and noisy, so
+engine and twin are timed alternately in chunks of a few milliseconds of
+this thread's CPU time, many rounds: each round gives one ratio, and the
+median and the spread (quartiles) of the ratios are printed.  Goal: ≤ 1.5×,
+on every endpoint, for
 
-* ``templating.render`` — the public call, which checks the data every time;
 * ``compile_template`` + ``PreparedContext`` — data checked once per endpoint;
-* ``render_escaped`` — the same with contextual escaping, as endpoints render.
+* ``render_escaped`` — the same with contextual escaping, as endpoints render,
+  and each template alone (the worst is printed; ``--each`` prints all).
 
-The whole rendering service (``render_request`` + ``render_response``:
-escaping, then parsing and checking the JSON output against its contract) is
-printed too, for information: it does work that bare Jinja2 does not.  Every
-line runs with the template limits on.
+Printed for information, as they do work that bare Jinja2 does not:
+
+* ``templating.render`` — the public call, which checks the whole context
+  for each template (nine times per endpoint here: a caller that renders
+  several templates prepares the context once, as the service does);
+* the whole rendering service (``render_request`` + ``render_response``:
+  escaping, then parsing and checking the JSON output against its contract).
+
+Every line runs with the template limits on.
 
 Compiles are counted: after the warm-up, a render that compiles (a cache
 miss) fails the bench.

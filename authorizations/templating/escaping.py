@@ -27,6 +27,15 @@ Each chunk is scanned once (``str.find`` and a regex, both in C), so the cost
 is linear in the output, whatever the control flow.  Header values need no
 lexer, so there each value is checked as it is printed, with no markers.
 
+Most templates need no markers either: when the template is compiled, every
+lexer state is flowed through its syntax tree (``_plan``), which gives each
+site the states it can be printed in.  When, for every site, all of them
+escape a value to the same text, the template gets a *plan* and each value
+is escaped as it is printed.  Otherwise, and for a render the plan cannot
+finish (a ``.``/``..`` where a path may have ended, a value that cannot be
+written, so the error is worded as before), the markers do the work.  The
+tests hold both ways to the same output on the whole corpus.
+
 Prints inside ``{% set %}...{% endset %}``, macros and ``apply`` bodies write
 into a capture, not into the output, so they print as plain Twig text; the
 captured text is a value like any other and is escaped where it is printed.
