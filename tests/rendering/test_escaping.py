@@ -671,3 +671,13 @@ def test_an_array_escaped_as_printed_is_sized_before_it_is_encoded(place):
     with pytest.raises(TemplateLimitError) as caught:
         render_escaped(shared + place, {}, output=Output.JSON)
     assert caught.value.limit == "memory"
+
+
+def test_a_plan_that_takes_too_many_steps_leaves_the_markers(monkeypatch):
+    monkeypatch.setattr(escaping, "_PLAN_STEPS", 5)
+    source = '[{% for x in xs %}"{{ x }}",{% endfor %}"{{ v }}"]'
+    template = escaping.EscapingEnvironment().compile_twig(source)
+    assert template.escaping_printers == {}
+    context = {"xs": ['a"', "b"], "v": "\\"}
+    text = escaping._render(template, context, Output.JSON, None)
+    assert json.loads(text) == ['a"', "b", "\\"]
