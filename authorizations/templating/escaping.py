@@ -94,7 +94,12 @@ from urllib.parse import quote
 from . import php
 from .environment import TwigEnvironment, TwigTemplate
 from .errors import TemplateError, TemplateRuntimeError
-from .limits import check_output, one_deadline, require_encoded
+from .limits import (
+    TemplateLimitError,
+    check_output,
+    one_deadline,
+    require_encoded,
+)
 from .syntax import nodes as n
 from .syntax.codegen import PrintSite, TwigCodeGenerator
 from .syntax.parser import parse
@@ -270,8 +275,9 @@ class EscapingEnvironment(TwigEnvironment):
     def make_printer(self, template: TwigTemplate):
         """Print as Twig does: the printer of a plain ``render``.
 
-        ``render_escaped`` gives each render its own printer instead (see
-        ``_marker_printer``, ``_header_printer``).
+        ``render_escaped`` renders through the escaping printers instead,
+        made here once per template (``_header_printer``,
+        ``_planned_printer``) or once per render (``_marker_printer``).
         """
         plain = super().make_printer(template)
         if getattr(template, "escaping_sites", None) is None:  # once per template
@@ -396,7 +402,7 @@ class _Undecided(TemplateError):
 def _planned_printer(template: TwigTemplate, plan: tuple):
     """Return a printer that escapes each value as it is printed, by plan.
 
-    ``plan`` gives each site the escaper of its place (``_plans``), so no
+    ``plan`` gives each site the escaper of its place (``_plan``), so no
     marker is written and the output is not read again.
     """
     writers = tuple(
@@ -407,6 +413,8 @@ def _planned_printer(template: TwigTemplate, plan: tuple):
     def print_escaped(value, index):
         try:
             return writers[index](value)
+        except TemplateLimitError:
+            raise  # the markers would stop at the same print
         except Exception:
             # Markers render the whole template before they escape: a render
             # error comes first, and the error reported stays the same.
