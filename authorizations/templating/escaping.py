@@ -910,12 +910,13 @@ def _branching_nodes(node) -> frozenset[int]:
 # value to the same text, the site is escaped as it is printed.  A template
 # with any undecided site keeps the markers.
 
-# The state sets in which every value is escaped to the same text: in JSON,
-# outside or inside a string (after a literal backslash, reading the output
-# again would take the value's first character as escaped, so that state
-# keeps the markers); in a URL, at the start, or anywhere after it (path,
-# query and fragment encode alike, but a path refuses a dot segment: see
-# ``_escape_after_start``).
+# Every state of each lexer.  The sets of states in which a value escapes to
+# the same text (``_decide_place``): in JSON, outside a string, or inside one
+# (after a literal backslash, reading the output again would take the value's
+# first character as escaped, so that state keeps the markers); in a URL, the
+# start, or anywhere after it (path, query and fragment encode alike, but a
+# path refuses a dot segment: see ``_escape_after_start``).  Raw text is
+# written as it is everywhere.
 _JSON_STATES = frozenset({_OUT, _STRING, _STRING_ESCAPE})
 _URL_STATES = frozenset({_START, _PATH, _QUERY, _FRAGMENT})
 _AFTER_START = frozenset({_PATH, _QUERY, _FRAGMENT})
