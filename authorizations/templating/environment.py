@@ -36,7 +36,12 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from . import limits, php
-from .errors import TemplateError, TemplateRuntimeError, TemplateSyntaxError
+from .errors import (
+    TemplateError,
+    TemplateRuntimeError,
+    TemplateSyntaxError,
+    internal_error,
+)
 from .syntax.codegen import TEMPLATE_FILENAME, TwigCodeGenerator
 from .syntax.parser import BUILTIN_TESTS, parse
 
@@ -160,13 +165,15 @@ class TwigTemplate(Template):
         if isinstance(error, php.TwigRuntimeError):
             message = str(error)
         elif isinstance(error, php.PhpError):
-            message = f"{error.php_class}: {error}"
+            message = php.user_message(error)
         elif isinstance(error, RecursionError):
             message = "The template nests or recurses too deeply."
         elif isinstance(error, MemoryError):
             message = "The template ran out of memory."
         else:
-            message = f"{type(error).__name__}: {error}"
+            internal = internal_error(error)
+            internal.line, internal.column = line, column
+            return internal
         return TemplateRuntimeError(message, line=line, column=column)
 
     def position_of(self, tb) -> tuple[int | None, int | None]:
@@ -303,9 +310,8 @@ class TwigEnvironment(ImmutableSandboxedEnvironment):
         except RecursionError:
             raise limits.nesting_error() from None
         except (SyntaxError, MemoryError, ValueError) as error:
-            raise TemplateSyntaxError(
-                f"The template could not be compiled: {error}"
-            ) from None
+            # Python's text would name the generated code, not the template.
+            raise TemplateSyntaxError("The template could not be compiled.") from error
         template = self.template_class.from_code(self, compiled, {}, None)
         template.root_render_func = limits.bounded(template.root_render_func, weight)
         template.source = source

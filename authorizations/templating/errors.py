@@ -40,3 +40,26 @@ class TemplateSyntaxError(TemplateError):
 
 class TemplateRuntimeError(TemplateError):
     """The template compiled but failed while rendering."""
+
+
+class TemplateInternalError(TemplateRuntimeError):
+    """The engine failed on a value it should have handled: a bug to report.
+
+    The message stays in the template's words; ``original`` keeps the Python
+    exception for the logs and the tests.
+    """
+
+    def __init__(self, message: str, original: BaseException, **position):
+        super().__init__(message, **position)
+        self.original = original
+
+
+def internal_error(
+    original: BaseException, *, kind: str | None = None, name: str | None = None
+) -> TemplateInternalError:
+    """Word an unexpected exception of the engine without Python's text."""
+    if kind is None:
+        message = "The template failed on a value it could not handle."
+    else:
+        message = f'The {kind} "{name}" could not handle its arguments.'
+    return TemplateInternalError(message, original)

@@ -39,7 +39,9 @@ import contextlib
 import contextvars
 import dataclasses
 import functools
+import logging
 import math
+import sys
 import types
 from time import perf_counter
 
@@ -47,17 +49,70 @@ from jinja2.nodes import Node
 from markupsafe import Markup
 
 from . import php
-from .errors import TemplateError, TemplateRuntimeError, TemplateSyntaxError
+from .errors import (
+    TemplateError,
+    TemplateRuntimeError,
+    TemplateSyntaxError,
+    internal_error,
+)
 from .syntax import nodes as n
 from .syntax import runtime
 from .syntax.codegen import NOT_CHAINED
 
+_log = logging.getLogger(__name__)
+_getsizeof = sys.getsizeof
+
 KiB = 1024
 MiB = 1024 * KiB
 
-# What one list or mapping item costs against the memory limit: its pointer
-# plus, typically, the small object it points to.
-ITEM_BYTES = 32
+# What Python really allocates, measured with tracemalloc on CPython 3.11
+# (64-bit): the limit holds in resident memory only if what is counted is
+# what the objects cost, not the PHP values they stand for.
+# One value in a new list: its 8-byte slot and a number (an int is 28 bytes,
+# 32 once pymalloc rounds it; a float 24).
+ITEM_BYTES = 40
+# A list slot, or a pointer to a piece of text kept for the output.
+SLOT = 8
+# The header of a small str (49 bytes for ASCII, up to 76 for wide text),
+# with its slot.
+TEXT_BYTES = 88
+# The transient work of the array filters, in bytes per item of the array
+# they are given: their (key, value) pairs, the dict that rebuilds the PHP
+# array and the copies along the way (peaks measured with tracemalloc on
+# 50,000 items, plus a quarter).  Refused before they start when it would not
+# fit, since all of it is alive at once.
+ARRAY_WORK = {
+    "batch": 500,
+    "column": 220,
+    "filter": 220,
+    "first": SLOT,
+    "join": 100,
+    "json_encode": 280,
+    "keys": 130,
+    "last": SLOT,
+    "map": 220,
+    "max": 24,
+    "merge": 280,
+    "min": 24,
+    "reduce": 120,
+    "reverse": 320,
+    "slice": 330,
+    "sort": 220,
+    "url_encode": 250,
+}
+# The same for text filters, in bytes per character of their text: escaping
+# and striptags make one small str per character or match.
+TEXT_WORK = {
+    "capitalize": 12,
+    "convert_encoding": 12,
+    "lower": 12,
+    "nl2br": 80,
+    "spaceless": 12,
+    "striptags": 96,
+    "title": 96,
+    "trim": 8,
+    "upper": 12,
+}
 # How many characters one character can become when escaped or encoded
 # ("\ud83d\ude00" in JSON, "%F0%9F%98%80" in a URL, for one emoji).
 ENCODED_CHAR = 12
@@ -385,7 +440,8 @@ def counting(printer):
         text = printer(value, site)
         budget = _budget.get()
         if budget is not None:
-            size = len(text) + 8
+            # The output holds the text until it is joined, at its width.
+            size = len(text) * _width(text) + SLOT
             if value is not text:
                 cls = value.__class__
                 if cls is str or cls is Markup:
@@ -401,22 +457,56 @@ def counting(printer):
 
 
 def _size_of(value) -> int:
+    """Return what a new text or array costs: its own bytes and its items'.
+
+    An array's items are counted one level deep (``sys.getsizeof`` of each),
+    as most are new when a filter makes the array; deeper ones were counted
+    when they were made.
+    """
     cls = value.__class__
     if cls is str or cls is Markup:
-        return len(value)
-    if cls is list or cls is dict:
-        return ITEM_BYTES * len(value)
+        return _getsizeof(value)
+    if cls is list:
+        return _getsizeof(value) + sum(map(_getsizeof, value))
+    if cls is dict:
+        return (
+            _getsizeof(value)
+            + sum(map(_getsizeof, value.values()))
+            + sum(map(_getsizeof, value))
+        )
     return 0
 
 
-def encoded_size(value, budget: Budget, *, indent: int = 0, prefixed=False) -> int:
+def _width(text) -> int:
+    """Return the bytes per character of a str like ``text`` (CPython's PEP 393)."""
+    return 1 if text.isascii() else 4
+
+
+def text_size(parts) -> int:
+    """Return what joining ``parts`` into one str costs (others count 32 chars)."""
+    length = 0
+    width = 1
+    for part in parts:
+        if part.__class__ is str or isinstance(part, str):
+            length += len(part)
+            if width == 1 and not part.isascii():
+                width = 4
+        else:
+            length += 32
+    return TEXT_BYTES + width * length
+
+
+def encoded_size(
+    value, budget: Budget, *, indent: int = 0, prefixed=False, per_value: int = 0
+) -> int:
     """Return an upper bound of the text ``value`` encodes to (JSON, query).
 
     Walks the value (a shared list counts once per place it appears, as an
     encoder writes it) and stops past the memory left, so a small structure
     that refers to itself many times cannot make an encoder run for hours.
     ``indent`` is what each nesting level adds per line (pretty JSON);
-    ``prefixed`` counts each value's key path again (``a%5Bb%5D=`` queries).
+    ``prefixed`` counts each value's key path again (``a%5Bb%5D=`` queries);
+    ``per_value`` is what the encoder holds for each value while it works.
     """
     stop = budget.memory
     total = 0
@@ -430,8 +520,19 @@ def encoded_size(value, budget: Budget, *, indent: int = 0, prefixed=False) -> i
             pairs = item.items() if cls is dict else enumerate(item)
             for key, child in pairs:
                 key_size = ENCODED_CHAR * len(key) + 4 if key.__class__ is str else 24
-                total += key_size + indent * depth + 2
-                stack.append((child, depth + 1, prefix + key_size if prefixed else 0))
+                total += key_size + indent * depth + 2 + per_value
+                inner = prefix + key_size if prefixed else 0
+                child_cls = child.__class__
+                # Only arrays wait on the stack: a long list of scalars is
+                # sized in place, and stops as soon as it is too big.
+                if child_cls is list or child_cls is dict:
+                    stack.append((child, depth + 1, inner))
+                elif child_cls is str or child_cls is Markup:
+                    total += ENCODED_CHAR * len(child) + 2 + inner
+                else:
+                    total += 32 + inner
+                if total > stop:
+                    raise exceeded("memory", budget.limits)
             visited += len(item)
             if visited > 4096:
                 visited = 0
@@ -450,15 +551,34 @@ def encoded_size(value, budget: Budget, *, indent: int = 0, prefixed=False) -> i
 
 
 def _strings_size(args) -> int:
-    return sum(len(arg) for arg in args if isinstance(arg, str))
+    return sum(len(arg) * _width(arg) for arg in args if isinstance(arg, str))
 
 
 def _needs_factor(factor: int):
     def check(budget: Budget, args, kwargs):
         size = _strings_size(args) + _strings_size(kwargs.values())
-        budget.require(factor * size)
+        budget.require(factor * size + TEXT_BYTES)
 
     return check
+
+
+def _check_escape(budget: Budget, args, kwargs):
+    # HTML and URL escaping write at most 6 and 12 characters for one, from
+    # few pieces; the other strategies make one small str per character.
+    strategy = args[1] if len(args) > 1 else "html"
+    factor = 32 if strategy in ("html", "url", None) else 96
+    budget.require(factor * _strings_size(args[:1]) + TEXT_BYTES)
+
+
+def _work_of(name: str, args) -> int:
+    """Return the transient memory a call needs while it runs (``ARRAY_WORK``)."""
+    per_item = ARRAY_WORK.get(name)
+    if per_item is not None:
+        return per_item * sum(len(arg) for arg in args if arg.__class__ in _ARRAYS)
+    per_char = TEXT_WORK.get(name)
+    if per_char is not None and args and isinstance(args[0], str):
+        return per_char * len(args[0]) * _width(args[0]) + TEXT_BYTES
+    return 0
 
 
 def _check_format(budget: Budget, args, kwargs):
@@ -484,7 +604,9 @@ def _check_format(budget: Budget, args, kwargs):
             for value in args[1:]
             if isinstance(value, int | float) and math.isfinite(value)
         )
-    budget.require(size, '"format" would write too much')
+    # Wide text takes 4 bytes a character, and sprintf pads a copy.
+    width = max((_width(arg) for arg in args if isinstance(arg, str)), default=1)
+    budget.require(2 * width * size + TEXT_BYTES, '"format" would write too much')
 
 
 def _check_number_format(budget: Budget, args, kwargs):
@@ -511,7 +633,9 @@ def _check_replace(budget: Budget, args, kwargs):
         )
     values = pairs.values() if isinstance(pairs, dict) else pairs
     longest = max((len(v) if isinstance(v, str) else 32 for v in values), default=0)
-    budget.require(len(text) * max(longest, 1), '"replace" would write too much')
+    budget.require(
+        len(text) * max(longest, 1) * 4 + TEXT_BYTES, '"replace" would write too much'
+    )
 
 
 def _check_join(budget: Budget, args, kwargs):
@@ -521,7 +645,10 @@ def _check_join(budget: Budget, args, kwargs):
     values = items.values() if isinstance(items, dict) else items
     glue = sum(len(g) if isinstance(g, str) else 32 for g in args[1:])
     size = glue * len(items) + sum(len(v) if isinstance(v, str) else 32 for v in values)
-    budget.require(size, '"join" would write too much')
+    # Each value is first turned into a str of its own, then all are joined.
+    budget.require(
+        4 * size + ARRAY_WORK["join"] * len(items), '"join" would write too much'
+    )
 
 
 def _check_batch(budget: Budget, args, kwargs):
@@ -533,7 +660,7 @@ def _check_batch(budget: Budget, args, kwargs):
     except Exception:  # the filter itself reports a bad size
         return
     if size > 0:
-        budget.require(ITEM_BYTES * min(size, 2**62), '"batch" would pad too much')
+        budget.require(SLOT * min(size, 2**62), '"batch" would pad too much')
 
 
 def _check_split(budget: Budget, args, kwargs):
@@ -545,7 +672,10 @@ def _check_split(budget: Budget, args, kwargs):
         pieces = text.count(delimiter) + 1
     else:
         pieces = len(text) + 1
-    budget.require(ITEM_BYTES * pieces, '"split" would make too many pieces')
+    budget.require(
+        TEXT_BYTES * pieces + _width(text) * len(text),
+        '"split" would make too many pieces',
+    )
 
 
 def _check_encoded(budget: Budget, args, kwargs, *, json: bool):
@@ -555,11 +685,18 @@ def _check_encoded(budget: Budget, args, kwargs, *, json: bool):
     if isinstance(value, list | dict):
         flags = args[1] if len(args) > 1 else kwargs.get("flags", 0)
         pretty = json and isinstance(flags, int) and flags & 128  # PRETTY_PRINT
+        per_value = ARRAY_WORK["json_encode" if json else "url_encode"]
         budget.require(
-            encoded_size(value, budget, indent=4 if pretty else 0, prefixed=not json)
+            encoded_size(
+                value,
+                budget,
+                indent=4 if pretty else 0,
+                prefixed=not json,
+                per_value=per_value,
+            )
         )
     elif isinstance(value, str):
-        budget.require(ENCODED_CHAR * len(value))
+        budget.require(ENCODED_CHAR * len(value) * 2 + TEXT_BYTES)
 
 
 def _check_range(budget: Budget, args, kwargs):
@@ -587,15 +724,9 @@ _CHECKS = {
     "split": _check_split,
     "json_encode": functools.partial(_check_encoded, json=True),
     "url_encode": functools.partial(_check_encoded, json=False),
-    "escape": _needs_factor(ENCODED_CHAR),
-    "e": _needs_factor(ENCODED_CHAR),
-    "nl2br": _needs_factor(7),
-    "upper": _needs_factor(3),
-    "lower": _needs_factor(3),
-    "title": _needs_factor(3),
-    "capitalize": _needs_factor(3),
-    "convert_encoding": _needs_factor(4),
-    "date": _needs_factor(32),
+    "escape": _check_escape,
+    "e": _check_escape,
+    "date": _needs_factor(64),
     "range": _check_range,
 }
 
@@ -653,9 +784,25 @@ def guard(kind: str, name: str, function):
     check = _CHECKS.get(name)
     compared = getattr(function, "twig_compared", None)
     is_range = kind == "function" and name == "range"
+    passes_through = name in _PASSES_VALUES
+    metered = name == "map" and kind == "filter"
 
     @functools.wraps(function)
     def guarded(*args, **kwargs):
+        try:
+            return bounded_call(*args, **kwargs)
+        except (TemplateError, RecursionError, MemoryError):
+            raise
+        except php.PhpError as error:
+            # Twig's and PHP's own words, said after the callable that failed.
+            if not isinstance(error, php.TwigRuntimeError):
+                error.twig_callable = (kind, name)
+            raise
+        except Exception as error:
+            _log.warning("The %s %r failed unexpectedly", kind, name, exc_info=True)
+            raise internal_error(error, kind=kind, name=name) from error
+
+    def bounded_call(*args, **kwargs):
         budget = _budget.get()
         if budget is None:
             return function(*args, **kwargs)
@@ -665,12 +812,26 @@ def guard(kind: str, name: str, function):
             return _memo_range(budget, function, args, kwargs)
         if check is not None:
             check(budget, args, kwargs)
-        if compared is not None:
-            _count_arrays(budget, args, kwargs)
-            result = compared(_spaceship_in_time, *args, **kwargs)
-        else:
-            result = function(*args, **kwargs)
-        size = _size_of(result)
+        work = _work_of(name, args)
+        if work:
+            # Held while the call runs, given back when its transient objects
+            # are gone: what an arrow makes meanwhile counts on top of it.
+            if work > budget.memory:
+                raise exceeded("memory", budget.limits, f'"{name}" would need too much')
+            budget.memory -= work
+        if metered and len(args) > 1 and callable(args[1]):
+            args = (args[0], _metered(args[1], budget), *args[2:])
+        try:
+            if compared is not None:
+                _count_arrays(budget, args, kwargs)
+                result = compared(_spaceship_in_time, *args, **kwargs)
+            else:
+                result = function(*args, **kwargs)
+        finally:
+            budget.memory += work
+        if passes_through:
+            return result
+        size = _getsizeof(result) if metered else _size_of(result)
         if size:
             budget.memory -= size
             if budget.memory < 0:
@@ -681,11 +842,35 @@ def guard(kind: str, name: str, function):
     return guarded
 
 
+# Callables that return a value they were given (or one an arrow made, which
+# was counted then), not a new one: nothing to charge after them.
+_PASSES_VALUES = frozenset(
+    {"attribute", "cycle", "default", "first", "last", "max", "min", "random", "raw"}
+    | {"reduce"}
+)
+
+
+def _metered(arrow, budget: Budget):
+    """Wrap ``map``'s arrow so each value it makes is charged as it is made."""
+
+    def metered(*args):
+        value = arrow(*args)
+        budget.charge(_getsizeof(value) + SLOT)
+        return value
+
+    return metered
+
+
+_SCALAR_ARGS = frozenset({int, float, str, bool, type(None)})
+
+
 def _memo_range(budget: Budget, function, args, kwargs):
     # Templates never change a list in place, so the same range within one
     # render can be the same list: nested "for b in 1..n" loops then cost
     # their iterations, not a fresh list per outer iteration.
-    key = tuple((arg.__class__, arg) for arg in args) if not kwargs else None
+    key = None
+    if not kwargs and all(arg.__class__ in _SCALAR_ARGS for arg in args):
+        key = tuple((arg.__class__, arg) for arg in args)
     ranges = budget.ranges
     if key is not None and ranges is not None and key in ranges:
         return ranges[key]
@@ -752,8 +937,11 @@ def _array_add(a, b):
     if a.__class__ in _ARRAYS and b.__class__ in _ARRAYS:
         # Array union copies both arrays.
         check_time()
+        budget = _budget.get()
+        if budget is not None:
+            budget.require(ARRAY_WORK["merge"] * (len(a) + len(b)))
         result = php.add(a, b)
-        charge(ITEM_BYTES * len(result))
+        charge(_size_of(result))
         return result
     return php.add(a, b)
 
@@ -761,18 +949,30 @@ def _array_add(a, b):
 def _concat(*parts) -> str:
     budget = _budget.get()
     if budget is not None:
-        size = 0
-        for part in parts:
-            size += len(part) if isinstance(part, str) else 32
-        budget.charge(size)
+        budget.charge(text_size(parts))
     return runtime.concat(*parts)
 
 
 def _captured(parts: list) -> str:
     budget = _budget.get()
     if budget is not None:
-        budget.charge(sum(map(len, parts)))
+        budget.charge(text_size(parts))
     return runtime.captured(parts)
+
+
+def _loop_values(seq):
+    check_time()
+    if seq.__class__ is not list and seq.__class__ in _ARRAYS:
+        charge(SLOT * len(seq))  # the values are copied into a list
+    return runtime.loop_values(seq)
+
+
+def _loop_items(seq):
+    check_time()
+    if seq.__class__ in _ARRAYS:
+        # A (key, value) tuple per item, and a new int key for a list's.
+        charge(ARRAY_WORK["keys"] * len(seq))
+    return runtime.loop_items(seq)
 
 
 def _matches(subject, pattern) -> int:
@@ -837,8 +1037,8 @@ bounded_runtime = _namespace(
         "captured": _captured,
         "matches": _matches,
         "with_scope": _with_scope,
-        "loop_items": _in_time(runtime.loop_items),
-        "loop_values": _in_time(runtime.loop_values),
+        "loop_items": _loop_items,
+        "loop_values": _loop_values,
         "leave_scope": _in_time(runtime.leave_scope),
         "check_time": check_time,
     },

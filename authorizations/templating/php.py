@@ -38,6 +38,20 @@ class PhpError(Exception):
     php_class = "Error"
 
 
+def user_message(error: PhpError) -> str:
+    """Word a PHP error for the user, after the filter or function that raised it.
+
+    PHP's class name is left out ("TypeError" would read as Python's), and
+    ``limits.guard`` records which callable raised (``twig_callable``).
+    """
+    text = str(error).rstrip(".")
+    called = getattr(error, "twig_callable", None)
+    if called is None:
+        return f"{text}."
+    kind, name = called
+    return f'The {kind} "{name}" failed: {text}.'
+
+
 class PhpTypeError(PhpError):
     php_class = "TypeError"
 

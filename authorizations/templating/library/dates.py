@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 
 from jinja2 import pass_environment
@@ -42,6 +43,27 @@ def _timestamp(moment: _dt.datetime) -> int:
     return int((moment - _EPOCH).total_seconds() // 1)
 
 
+def _out_of_range(text: str = "") -> php.PhpValueError:
+    # PHP reaches the year 292277026596; Python's dates end with 9999.
+    what = f"The timestamp {text}" if text else "The date"
+    return php.PhpValueError(
+        f"{what} is outside the dates that can be shown (years 1 to 9999)"
+    )
+
+
+def _within_dates(function):
+    """Report a date past what ``datetime`` holds as a PHP error in words."""
+
+    @functools.wraps(function)
+    def checked(*args):
+        try:
+            return function(*args)
+        except (OverflowError, ValueError):
+            raise _out_of_range() from None
+
+    return checked
+
+
 def convert(environment, value=None, timezone=None) -> _dt.datetime:
     """Turn a value into a DateTime as twig_date_converter does."""
     default_zone = environment_timezone(environment)
@@ -57,7 +79,10 @@ def convert(environment, value=None, timezone=None) -> _dt.datetime:
         return _now(zone or default_zone)
     text = php.to_str(value)
     if _DIGITS_RE.match(text):
-        moment = _EPOCH + _dt.timedelta(seconds=int(text))
+        try:
+            moment = _EPOCH + _dt.timedelta(seconds=int(text))
+        except OverflowError:
+            raise _out_of_range(text) from None
     else:
         moment = strtotime.apply(
             strtotime.parse(text), _now(default_zone), modify=False
@@ -205,16 +230,19 @@ def datetime_properties(moment: _dt.datetime) -> dict:
 
 
 @pass_environment
+@_within_dates
 def date_filter(environment, value, fmt=None, timezone=None) -> str:
     fmt = DEFAULT_FORMAT if php.is_null(fmt) else php.to_str(fmt)
     return format_date(convert(environment, value, timezone), fmt)
 
 
 @pass_environment
+@_within_dates
 def date_modify_filter(environment, value, modifier):
     return modify(environment, value, modifier)
 
 
 @pass_environment
+@_within_dates
 def date_function(environment, value=None, timezone=None) -> _dt.datetime:
     return convert(environment, value, timezone)

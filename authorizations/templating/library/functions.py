@@ -50,13 +50,19 @@ def random(environment, values=None, max_value=None):
     """Twig's random(): nondeterministic, kept for completeness."""
     if php.is_null(values):
         high = _MT_RAND_MAX if php.is_null(max_value) else php.to_int(max_value)
-        return _RNG.randint(0, high)
+        return random(environment, 0, high)
     if php.is_number(values):
         if php.is_null(max_value):
             low, high = (values, 0) if values < 0 else (0, values)
         else:
             low, high = values, max_value
-        return _RNG.randint(php.to_int(low), php.to_int(high))
+        low, high = php.to_int(low), php.to_int(high)
+        if high < low:
+            raise php.PhpValueError(
+                "mt_rand(): Argument #2 ($max) must be greater than or equal to "
+                "argument #1 ($min)"
+            )
+        return _RNG.randint(low, high)
     if isinstance(values, str):
         if values == "":
             return ""

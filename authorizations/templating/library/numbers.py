@@ -21,7 +21,12 @@ def _round_helper(value: float) -> float:
 
 
 def _pow10(power: int) -> float:
-    return float(10**power) if 0 <= power <= 22 else math.pow(10.0, power)
+    if 0 <= power <= 22:
+        return float(10**power)
+    try:
+        return math.pow(10.0, power)
+    except OverflowError:  # PHP's pow() gives INF, which round() handles
+        return math.inf
 
 
 def php_round(value: float, places: int = 0) -> float:

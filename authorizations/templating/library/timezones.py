@@ -90,6 +90,10 @@ def offset_zone(
     delta = _dt.timedelta(
         hours=int(hours), minutes=int(minutes or 0), seconds=int(seconds or 0)
     )
+    if delta >= _dt.timedelta(hours=24):
+        # PHP accepts up to +99:59; Python's zones stop short of a day.
+        offset = f"{sign}{hours}:{minutes or '00'}"
+        raise PhpError(f"The timezone offset {offset} is not less than a day")
     return _dt.timezone(-delta if sign == "-" else delta)
 
 

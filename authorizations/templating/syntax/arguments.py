@@ -37,7 +37,7 @@ class Signature:
     counted: bool  # more positional arguments than names is an error
 
     def describe(self) -> str:
-        return ", ".join(self.names) + (", …" if self.variadic else "")
+        return ", ".join([*self.names, "…"] if self.variadic else self.names)
 
 
 @functools.lru_cache(maxsize=256)
@@ -86,10 +86,10 @@ def bind(function, call, *, kind: str, name: str) -> list:
     count = len(signature.names)
     if not signature.variadic and len(args) > count:
         if signature.counted:
-            plural = "argument" if count == 1 else "arguments"
-            raise _fail(
-                f"{label} takes at most {count} {plural}, {len(args)} given.", call
+            takes = {0: "no arguments", 1: "at most 1 argument"}.get(
+                count, f"at most {count} arguments"
             )
+            raise _fail(f"{label} takes {takes}, {len(args)} given.", call)
         args = args[:count]
     if not keywords:
         for position in range(len(args), count):
@@ -98,6 +98,8 @@ def bind(function, call, *, kind: str, name: str) -> list:
         return args
     bound: list = args + [_MISSING] * (count - len(args))
     for keyword in keywords:
+        if not signature.names:
+            raise _fail(f"{label} takes no named arguments.", keyword)
         if keyword.key not in signature.names:
             raise _fail(
                 f'{label} has no argument named "{keyword.key}" '
