@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import ctypes
 import dataclasses
 import functools
 import logging
@@ -61,6 +62,28 @@ from .syntax.codegen import NOT_CHAINED
 
 _log = logging.getLogger(__name__)
 _getsizeof = sys.getsizeof
+
+
+def _return_large_blocks_to_the_system() -> None:
+    """Have glibc map every block over 128 KiB on its own (``M_MMAP_THRESHOLD``).
+
+    By default glibc raises that threshold after the first large free, so the
+    big lists and texts of later renders come from its per-thread arenas,
+    which keep the memory once the render is over: eight concurrent renders
+    left the process 120 MB larger for good (``bench/memory.py``).  A fixed
+    threshold hands each large block back to the system when it is freed.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
+    except (OSError, AttributeError):  # not glibc: its own allocator decides
+        pass
+
+
+_M_MMAP_THRESHOLD = -3  # glibc's malloc.h
+_return_large_blocks_to_the_system()
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -696,7 +719,9 @@ def _check_encoded(budget: Budget, args, kwargs, *, json: bool):
             )
         )
     elif isinstance(value, str):
-        budget.require(ENCODED_CHAR * len(value) * 2 + TEXT_BYTES)
+        # Up to 12 characters for each UTF-8 byte, and a list slot for each
+        # byte while url_encode quotes them (json_encode copies twice).
+        budget.require(14 * _width(value) * len(value) + TEXT_BYTES)
 
 
 def _check_range(budget: Budget, args, kwargs):
@@ -786,11 +811,47 @@ def guard(kind: str, name: str, function):
     is_range = kind == "function" and name == "range"
     passes_through = name in _PASSES_VALUES
     metered = name == "map" and kind == "filter"
+    sizer = _container_size if metered or name in _SHARES_ITEMS else _size_of
+    has_work = name in ARRAY_WORK or name in TEXT_WORK
 
     @functools.wraps(function)
     def guarded(*args, **kwargs):
         try:
-            return bounded_call(*args, **kwargs)
+            budget = _budget.get()
+            if budget is None:
+                return function(*args, **kwargs)
+            if perf_counter() > budget.deadline:
+                raise exceeded("time", budget.limits)
+            if is_range:
+                return _memo_range(budget, function, args, kwargs)
+            if check is not None:
+                check(budget, args, kwargs)
+            work = _work_of(name, args) if has_work else 0
+            if work:
+                # Held while the call runs, given back once its transient
+                # objects are gone: what an arrow makes meanwhile adds to it.
+                if work > budget.memory:
+                    detail = f'"{name}" would need too much'
+                    raise exceeded("memory", budget.limits, detail)
+                budget.memory -= work
+            if metered and len(args) > 1 and callable(args[1]):
+                args = (args[0], _metered(args[1], budget), *args[2:])
+            try:
+                if compared is not None:
+                    _count_arrays(budget, args, kwargs)
+                    result = compared(_spaceship_in_time, *args, **kwargs)
+                else:
+                    result = function(*args, **kwargs)
+            finally:
+                budget.memory += work
+            if passes_through:
+                return result
+            size = sizer(result)
+            if size:
+                budget.memory -= size
+                if budget.memory < 0:
+                    raise exceeded("memory", budget.limits)
+            return result
         except (TemplateError, RecursionError, MemoryError):
             raise
         except php.PhpError as error:
@@ -802,42 +863,6 @@ def guard(kind: str, name: str, function):
             _log.warning("The %s %r failed unexpectedly", kind, name, exc_info=True)
             raise internal_error(error, kind=kind, name=name) from error
 
-    def bounded_call(*args, **kwargs):
-        budget = _budget.get()
-        if budget is None:
-            return function(*args, **kwargs)
-        if perf_counter() > budget.deadline:
-            raise exceeded("time", budget.limits)
-        if is_range:
-            return _memo_range(budget, function, args, kwargs)
-        if check is not None:
-            check(budget, args, kwargs)
-        work = _work_of(name, args)
-        if work:
-            # Held while the call runs, given back when its transient objects
-            # are gone: what an arrow makes meanwhile counts on top of it.
-            if work > budget.memory:
-                raise exceeded("memory", budget.limits, f'"{name}" would need too much')
-            budget.memory -= work
-        if metered and len(args) > 1 and callable(args[1]):
-            args = (args[0], _metered(args[1], budget), *args[2:])
-        try:
-            if compared is not None:
-                _count_arrays(budget, args, kwargs)
-                result = compared(_spaceship_in_time, *args, **kwargs)
-            else:
-                result = function(*args, **kwargs)
-        finally:
-            budget.memory += work
-        if passes_through:
-            return result
-        size = _getsizeof(result) if metered else _size_of(result)
-        if size:
-            budget.memory -= size
-            if budget.memory < 0:
-                raise exceeded("memory", budget.limits)
-        return result
-
     guarded.twig_limits_guarded = True
     return guarded
 
@@ -848,6 +873,21 @@ _PASSES_VALUES = frozenset(
     {"attribute", "cycle", "default", "first", "last", "max", "min", "random", "raw"}
     | {"reduce"}
 )
+
+
+# Filters whose array holds the values they were given: only the array is new
+# (and a dict's int keys), so "{% set d = d|merge(...) %}" in a loop costs
+# what it keeps.
+_SHARES_ITEMS = frozenset({"column", "filter", "merge", "reverse", "slice", "sort"})
+
+
+def _container_size(value) -> int:
+    cls = value.__class__
+    if cls is list:
+        return _getsizeof(value)
+    if cls is dict:
+        return _getsizeof(value) + 32 * len(value)
+    return _size_of(value)
 
 
 def _metered(arrow, budget: Budget):
