@@ -29,7 +29,10 @@ stop C code anyway.  What is checked where:
   output is measured before it is joined.
 
 Memory is an allowance, not a measurement: everything a render creates counts,
-even what it drops again, so peak memory stays below it.  ``docs/templates.md``
+even what it drops again, at what CPython allocates for it (``sys.getsizeof``
+of the new text and arrays, measured costs per item before they exist), and
+a filter's transient work is held while it runs, so the resident memory of a
+render stays below the limit (``bench/memory.py``).  ``docs/templates.md``
 lists the bounds and what they cannot cover (one regular expression match).
 """
 
