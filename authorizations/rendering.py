@@ -44,6 +44,7 @@ from authorizations.templating.escaping import (
 from authorizations.validators import (
     HTTP_METHODS,
     MAX_HEADERS_PER_ENDPOINT,
+    describe_character,
     validate_header_name,
 )
 
@@ -152,7 +153,7 @@ def check_url(url: str) -> None:
     found = _SPACE_OR_CONTROL(url)
     if found:
         raise TemplateError(
-            f'The URL "{_excerpt(url)}" contains {_character_name(found.group())}, '
+            f'The URL "{_excerpt(url)}" contains {describe_character(found.group())}, '
             "which a URL cannot hold; remove it, or encode it (a space is %20)."
         )
     try:
@@ -167,23 +168,6 @@ def check_url(url: str) -> None:
         )
     if not host:
         raise TemplateError(f'The URL "{_excerpt(url)}" has no host name.')
-
-
-def _character_name(character: str) -> str:
-    """Name a space or control character in words, as a user would look for it."""
-    names = {
-        " ": "a space",
-        "\t": "a tab",
-        "\n": "a line break (LF)",
-        "\r": "a line break (CR)",
-        "\x00": "a NUL character (U+0000)",
-    }
-    if character in names:
-        return names[character]
-    code = f"U+{ord(character):04X}"
-    if character.isspace():
-        return f"a space character ({code})"
-    return f"a control character ({code})"
 
 
 def render_header_value(*, name: str, source: str, context: Mapping) -> str:

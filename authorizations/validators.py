@@ -66,7 +66,7 @@ RESERVED_HEADERS = {
 def describe_character(char: str) -> str:
     """Name a character a user cannot see: "a line break", "a NUL character"."""
     names = {
-        "\x00": "a NUL character",
+        "\x00": "a NUL character (U+0000)",
         "\n": "a line break (LF)",
         "\r": "a line break (CR)",
         "\t": "a tab",

@@ -401,7 +401,7 @@ def test_a_nul_in_a_header_is_named_at_both_doors(in_tmp, admin_client):
 
     assert import_problems("acme.json") == [
         f"acme.json: {ENDPOINT}.headers[0].value: A header value cannot contain a "
-        "NUL character: a header cannot carry it."
+        "NUL character (U+0000): a header cannot carry it."
     ]
 
     endpoint = EndpointFactory()
