@@ -41,8 +41,8 @@ from apps.config_schema import (
 from apps.models import App
 from authorizations import types
 from authorizations.models import Authorization, Endpoint, Header
+from authorizations.rendering.checks import check_endpoint_templates
 from authorizations.services import authorization_clear_unused_settings
-from authorizations.templating.checks import check_endpoint_templates
 from authorizations.validators import validate_endpoint_headers
 
 __all__ = [

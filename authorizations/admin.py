@@ -33,11 +33,11 @@ from authorizations.forms import (
 )
 from authorizations.masking import mask_secret
 from authorizations.models import Authorization, ConnectedAccount, Endpoint, Header
+from authorizations.rendering.checks import FIELD_LABELS, check_endpoint_templates
 from authorizations.services import (
     authorization_add_starting_endpoints,
     authorization_clear_unused_settings,
 )
-from authorizations.templating.checks import FIELD_LABELS, check_endpoint_templates
 from authorizations.validators import validate_http_url
 
 SECRET_FIELD_NAMES = frozenset({"client_secret", "credentials"})

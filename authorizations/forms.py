@@ -8,7 +8,7 @@ from django.utils.html import format_html
 
 from authorizations import types
 from authorizations.models import Authorization, Endpoint, Header
-from authorizations.templating.checks import (
+from authorizations.rendering.checks import (
     TEMPLATE_FIELDS,
     TemplateProblem,
     compile_problem,

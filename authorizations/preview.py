@@ -23,9 +23,9 @@ from django.views.decorators.http import require_POST
 from authorizations import rendering, samples, types
 from authorizations.models import Authorization
 from authorizations.plain_data import DataLimitError
-from authorizations.templating import limits
-from authorizations.templating.checks import check_endpoint_templates
+from authorizations.rendering.checks import check_endpoint_templates
 from authorizations.validators import MAX_HEADERS_PER_ENDPOINT
+from twig import limits
 
 # A preview carries a few templates and samples; anything near this is a mistake
 # or abuse, and is refused before it is parsed.

@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 
-from authorizations.templating.errors import TemplateError
-from authorizations.templating.syntax.lexer import EOF, TEXT, tokenize
+from twig.errors import TemplateError
+from twig.syntax.lexer import EOF, TEXT, tokenize
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 

@@ -53,7 +53,7 @@ WORST = [
 SERVER = r"""
 import ctypes, gc, json, sys, threading
 sys.path.insert(0, sys.argv[1])
-from authorizations.templating import TemplateError, compile_template, limits
+from twig import TemplateError, compile_template, limits
 
 def status(key):
     with open("/proc/self/status") as lines:

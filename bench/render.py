@@ -57,9 +57,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integry.settings")
 
 import jinja2  # noqa: E402
 
-from authorizations import templating  # noqa: E402
+import twig as templating  # noqa: E402
 from authorizations.samples import BASECAMP_AUTHORIZATION  # noqa: E402
-from authorizations.templating.environment import (  # noqa: E402
+from twig.environment import (  # noqa: E402
     get_environment,
     prepare_context,
 )
@@ -318,7 +318,7 @@ def via_jinja(endpoint: Endpoint):
 
 def via_escaping(endpoint: Endpoint):
     """Render each template with the contextual escaping of its output."""
-    from authorizations.templating.escaping import Output, render_escaped
+    from twig.escaping import Output, render_escaped
 
     outputs = {"url": Output.URL, "body": Output.JSON, "response": Output.JSON}
     work = [
@@ -365,7 +365,7 @@ def via_service(endpoint: Endpoint):
 
 def compile_count() -> int:
     """Count the compiles (cache misses) of every environment the bench uses."""
-    from authorizations.templating.escaping import get_escaping_environment
+    from twig.escaping import get_escaping_environment
 
     return get_environment().compiles + get_escaping_environment().compiles
 
@@ -420,7 +420,7 @@ def quartiles(values: list[float]) -> tuple[float, float]:
 
 def escaped_templates(endpoint: Endpoint) -> dict:
     """Pair each template's ``render_escaped`` with its twin's bare render."""
-    from authorizations.templating.escaping import Output, render_escaped
+    from twig.escaping import Output, render_escaped
 
     environment = jinja2.Environment(trim_blocks=True, keep_trailing_newline=True)
     environment.filters["url_encode"] = lambda value: quote(str(value), safe="~")

@@ -12,10 +12,10 @@ from django.utils.html import escape
 
 from apps.config_schema import dump_document
 from authorizations.rendering import render_header_value
-from authorizations.templating import TemplateError
 from tests.admin.forms import field_errors, submit
 from tests.config.helpers import database_state, run_command, write
 from tests.factories import EndpointFactory, HeaderFactory
+from twig import TemplateError
 
 pytestmark = pytest.mark.django_db
 

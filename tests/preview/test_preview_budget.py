@@ -12,9 +12,10 @@ from time import perf_counter
 import pytest
 from django.urls import reverse
 
+from authorizations.rendering import checks
 from authorizations.samples import samples_for
-from authorizations.templating import checks, limits
 from authorizations.validators import MAX_HEADERS_PER_ENDPOINT
+from twig import limits
 
 pytestmark = pytest.mark.django_db
 

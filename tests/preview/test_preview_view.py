@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from apps.models import App
 from authorizations.models import Authorization, Endpoint, Header
+from authorizations.rendering import checks
 from authorizations.samples import samples_for
-from authorizations.templating import checks
 from tests.factories import EndpointFactory, HeaderFactory, OAuth2AuthorizationFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from authorizations.templating.contracts import (
+from authorizations.rendering.contracts import (
     OutputError,
     check_request_body,
     check_response,

@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 import requests
 
-from authorizations.templating import TemplateError, escaping, render
-from authorizations.templating.escaping import Output, compile_escaped, render_escaped
-from authorizations.templating.limits import TemplateLimitError, bounds, one_deadline
+from twig import TemplateError, escaping, render
+from twig.escaping import Output, compile_escaped, render_escaped
+from twig.limits import TemplateLimitError, bounds, one_deadline
 
 REDIRECT = "https://console.example.com/oauth/callback?x=1&y=2"
 
@@ -555,7 +555,7 @@ def test_a_planned_template_escapes_as_its_markers_do(source):
 
 def test_corpus_templates_escape_the_same_with_a_plan_or_markers():
     """Every corpus template, as and within JSON and URLs, with hostile text."""
-    from tests.templating.corpus_cases import areas, load_cases
+    from tests.twig.corpus_cases import areas, load_cases
 
     hostile = ['"', "\\", "a?b#c", "..", "x\ny", "https://h.example/?q#f", "", "é€"]
     wrappers = [

@@ -25,8 +25,8 @@ from authorizations.rendering import (
     template_context,
 )
 from authorizations.samples import BASECAMP_AUTHORIZATION, samples_for
-from authorizations.templating import TemplateError, limits
 from authorizations.validators import MAX_HEADERS_PER_ENDPOINT
+from twig import TemplateError, limits
 
 CATALOG = settings.BASE_DIR / "catalog"
 NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)

@@ -14,8 +14,8 @@ import zoneinfo
 
 from django.core.management.base import BaseCommand
 
-from authorizations.templating import TemplateError, compile_template, php
-from authorizations.templating.errors import TemplateSyntaxError
+from twig import TemplateError, compile_template, php
+from twig.errors import TemplateSyntaxError
 
 USAGE_EXIT = 2
 

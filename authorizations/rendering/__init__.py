@@ -1,9 +1,9 @@
 """Render an endpoint: its URL, headers, request body and response mapping.
 
 Each template is rendered with the escaping of what it produces
-(``templating.escaping``): the URL as a URL, header values as header values,
+(``twig.escaping``): the URL as a URL, header values as header values,
 request and response templates as JSON.  The outputs are then held to their
-contracts (``templating.contracts``).  ``render_request`` and
+contracts (``rendering.contracts``).  ``render_request`` and
 ``render_response`` serve the flows; ``preview_endpoint`` serves the admin's
 live preview, and renders everything it can even when one field fails, so
 the panel shows every problem at once.
@@ -23,29 +23,29 @@ from django.core.exceptions import ValidationError
 
 from authorizations.masking import SecretMasker, secrets_in
 from authorizations.plain_data import DataLimitError, check_data, check_text
-from authorizations.samples import read_json
-from authorizations.templating import TemplateError, limits
-from authorizations.templating.checks import (
+from authorizations.rendering.checks import (
     APP_KEYS,
     AUTHORIZATION_KEYS,
     TemplateProblem,
 )
-from authorizations.templating.contracts import (
+from authorizations.rendering.contracts import (
     ContractResult,
     check_request_body,
     check_response,
 )
-from authorizations.templating.environment import prepare_context
-from authorizations.templating.escaping import (
-    Output,
-    check_header_value,
-    render_escaped,
-)
+from authorizations.samples import read_json
 from authorizations.validators import (
     HTTP_METHODS,
     MAX_HEADERS_PER_ENDPOINT,
     describe_character,
     validate_header_name,
+)
+from twig import TemplateError, limits
+from twig.environment import prepare_context
+from twig.escaping import (
+    Output,
+    check_header_value,
+    render_escaped,
 )
 
 # The inputs that hold secrets (DESIGN.md §3): masked wherever they show.

@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from authorizations.templating import (
+from authorizations.rendering.checks import _parse, compile_problem, variable_uses
+from twig import (
     TemplateError,
     TemplateRuntimeError,
     TemplateSyntaxError,
@@ -21,10 +22,9 @@ from authorizations.templating import (
     limits,
     render,
 )
-from authorizations.templating.checks import _parse, compile_problem, variable_uses
-from authorizations.templating.environment import TwigEnvironment
-from authorizations.templating.escaping import Output, render_escaped
-from authorizations.templating.limits import KiB, MiB, TemplateLimitError
+from twig.environment import TwigEnvironment
+from twig.escaping import Output, render_escaped
+from twig.limits import KiB, MiB, TemplateLimitError
 
 HANG_GUARD = 30  # seconds; far above any bound, only there to fail a hang
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from authorizations.templating import render
-from authorizations.templating.limits import TemplateLimitError
+from twig import render
+from twig.limits import TemplateLimitError
 
 REPO = Path(__file__).resolve().parents[2]
 LIMIT = 64 * 1024 * 1024
@@ -101,7 +101,7 @@ SERVER = textwrap.dedent(
     """
     import json, sys, threading
     sys.path.insert(0, sys.argv[1])
-    from authorizations.templating import TemplateError, compile_template, limits
+    from twig import TemplateError, compile_template, limits
 
     def status(key):
         with open("/proc/self/status") as lines:

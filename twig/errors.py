@@ -1,4 +1,4 @@
-"""The errors of the templating package: one base, a message a user can act on."""
+"""The errors of the twig package: one base, a message a user can act on."""
 
 from __future__ import annotations
 

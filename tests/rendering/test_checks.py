@@ -2,15 +2,16 @@
 
 import pytest
 
-from authorizations.templating import checks, limits
-from authorizations.templating.checks import (
+from authorizations.rendering import checks
+from authorizations.rendering.checks import (
     VARIABLES,
     AnalysisCache,
     check_endpoint_templates,
     suggest,
     variable_uses,
 )
-from authorizations.templating.checks import _parse as parse
+from authorizations.rendering.checks import _parse as parse
+from twig import limits
 
 
 def check(kind="user_info", *, url="", request="", response="", headers=()):

@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.test import RequestFactory
 
-from authorizations.templating import TemplateError, compile_template, render
+from twig import TemplateError, compile_template, render
 
 SECRET = "s3cr3t-of-this-render"
 CONTEXT = {

@@ -134,8 +134,8 @@ class TwigCodeGenerator(CodeGenerator):
         # php and rt are the modules' functions, with the ones that can run
         # long or allocate much checking the render's budget (limits).
         header = [
-            "from authorizations.templating.limits import bounded_php as php",
-            "from authorizations.templating.limits import bounded_runtime as rt",
+            "from twig.limits import bounded_php as php",
+            "from twig.limits import bounded_runtime as rt",
             "name = 'template'",
             "blocks = {}",
             "ga = rt.getattr_",

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from authorizations.templating import (
+from twig import (
     TemplateError,
     TemplateSyntaxError,
     compile_template,
     get_environment,
     render,
 )
-from authorizations.templating.environment import (
+from twig.environment import (
     PreparedContext,
     TwigEnvironment,
     prepare_context,

@@ -19,9 +19,9 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from . import compile_template, limits
-from .errors import TemplateError
-from .syntax import nodes as n
+from twig import compile_template, limits
+from twig.errors import TemplateError
+from twig.syntax import nodes as n
 
 # --- what the templates get (DESIGN.md §3) --------------------------------------
 
@@ -352,8 +352,8 @@ ANALYSES = AnalysisCache()
 
 
 def _parse(source: str) -> n.Module:
-    from .environment import get_environment
-    from .syntax.parser import parse
+    from twig.environment import get_environment
+    from twig.syntax.parser import parse
 
     filters, functions, tests = get_environment().known_names()
     return parse(source, filters=filters, functions=functions, tests=tests)

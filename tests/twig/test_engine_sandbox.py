@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from authorizations.templating import TemplateError, render
+from twig import TemplateError, render
 
 DATA = {"s": "text", "m": {"k": "v"}, "items": [1, 2]}
 

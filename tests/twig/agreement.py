@@ -1,6 +1,6 @@
 """Print how many corpus cases of each area agree with real Twig.
 
-    .venv/bin/python tests/templating/agreement.py [-v]
+    .venv/bin/python tests/twig/agreement.py [-v]
 
 ``-v`` also lists the cases that disagree.  Used for bench/README.md.
 """
@@ -18,7 +18,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integry.settings")
 
 from corpus_cases import areas, load_cases, load_expected  # noqa: E402
 
-from authorizations.templating import TemplateError, compile_template  # noqa: E402
+from twig import TemplateError, compile_template  # noqa: E402
 
 
 def agrees(case: dict, expected: dict | None) -> tuple[bool, str]:

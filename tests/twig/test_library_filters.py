@@ -3,9 +3,9 @@
 import pytest
 from markupsafe import Markup
 
-from authorizations.templating.library import FILTERS, arrays, encoding, strings
-from authorizations.templating.library.sprintf import sprintf
-from authorizations.templating.php import PhpError, TwigRuntimeError
+from twig.library import FILTERS, arrays, encoding, strings
+from twig.library.sprintf import sprintf
+from twig.php import PhpError, TwigRuntimeError
 
 
 def test_tables_name_every_twig_filter():

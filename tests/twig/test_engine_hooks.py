@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from authorizations.templating import TemplateError
-from authorizations.templating.environment import TwigEnvironment
+from twig import TemplateError
+from twig.environment import TwigEnvironment
 
 
 class RecordingEnvironment(TwigEnvironment):

@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 from jinja2 import Environment
 
-from authorizations.templating.library import FUNCTIONS, TESTS, dates, numbers
-from authorizations.templating.library.functions import attribute, constant, cycle
-from authorizations.templating.php import PhpError, TwigRuntimeError
+from twig.library import FUNCTIONS, TESTS, dates, numbers
+from twig.library.functions import attribute, constant, cycle
+from twig.php import PhpError, TwigRuntimeError
 
 
 @pytest.fixture

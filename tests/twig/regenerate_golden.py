@@ -3,7 +3,7 @@
 Pipes all cases of every area through ``shared/tools/twig-render --jsonl`` and
 writes what Twig printed (or the error it raised).  Run from the repository:
 
-    .venv/bin/python tests/templating/regenerate_golden.py [AREA ...]
+    .venv/bin/python tests/twig/regenerate_golden.py [AREA ...]
 """
 
 from __future__ import annotations

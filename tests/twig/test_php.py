@@ -5,7 +5,7 @@ import math
 import pytest
 from jinja2 import Undefined
 
-from authorizations.templating import php
+from twig import php
 
 
 @pytest.mark.parametrize(

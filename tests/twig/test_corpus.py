@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from authorizations.templating import TemplateError, compile_template
+from twig import TemplateError, compile_template
 
 from .corpus_cases import areas, load_cases, load_expected
 

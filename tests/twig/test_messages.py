@@ -14,15 +14,15 @@ import keyword
 
 import pytest
 
-from authorizations.templating import (
+from twig import (
     TemplateError,
     TemplateRuntimeError,
     TemplateSyntaxError,
     render,
 )
-from authorizations.templating.environment import TwigEnvironment
-from authorizations.templating.errors import TemplateInternalError
-from authorizations.templating.library import FILTERS, FUNCTIONS, TESTS
+from twig.environment import TwigEnvironment
+from twig.errors import TemplateInternalError
+from twig.library import FILTERS, FUNCTIONS, TESTS
 
 # Text that only Python produces.
 PYTHON_TEXT = (
