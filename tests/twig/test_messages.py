@@ -3,8 +3,8 @@
 A template author sees which filter, function or argument is wrong, in a
 sentence, with the line and column; a Python exception name, a Python
 signature or the generated module's name (``<twig-template>``) never reaches
-them.  Twig's own wording (checked with ``twig-render``) is followed where it
-helps.
+them.  A call with wrong arguments gets Twig's own words (checked with
+``twig-render``; PHP's, for PHP's own functions such as ``range``).
 """
 
 from __future__ import annotations
@@ -74,42 +74,49 @@ def assert_in_words(error: TemplateError) -> None:
 @pytest.mark.parametrize(
     ("source", "message", "column"),
     [
-        ("{{ range() }}", 'The function "range" needs its "low" argument.', 4),
-        ("{{ range(1) }}", 'The function "range" needs its "high" argument.', 4),
+        ("{{ range() }}", "range() expects at least 2 arguments, 0 given.", 4),
+        ("{{ range(1) }}", "range() expects at least 2 arguments, 1 given.", 4),
         (
             "{{ range(1, 3, if=1) }}",
-            'The function "range" has no argument named "if" (it takes low, high, '
-            "step).",
+            'Unknown argument "if" for function "range(low, high, step)".',
             18,
         ),
         (
             "{{ range(low=1) }}",
-            'The function "range" needs its "high" argument.',
+            'Value for argument "high" is required for function "range".',
             4,
         ),
         (
             "{{ range(1, 3, low=2) }}",
-            'The function "range" got its "low" argument twice.',
+            'Argument "low" is defined twice for function "range".',
             19,
         ),
         (
             "{{ range(1, 2, 3, 4) }}",
-            'The function "range" takes at most 3 arguments, 4 given.',
+            "range() expects at most 3 arguments, 4 given.",
             4,
         ),
-        ("{{ [1]|batch() }}", 'The filter "batch" needs its "size" argument.', 8),
-        ("{{ 'a'|split }}", 'The filter "split" needs its "delimiter" argument.', 8),
-        ("{{ max() }}", 'The function "max" needs its "value" argument.', 4),
+        (
+            "{{ [1]|batch() }}",
+            'Value for argument "size" is required for filter "batch".',
+            8,
+        ),
+        (
+            "{{ 'a'|split }}",
+            'Value for argument "delimiter" is required for filter "split".',
+            8,
+        ),
+        ("{{ max() }}", "max() expects at least 1 argument, 0 given.", 4),
         (
             "{{ '%s'|format(x=1) }}",
-            'The filter "format" takes no named arguments.',
+            'Unknown argument "x" for filter "format(values)".',
             17,
         ),
-        ("{{ 'x'|abs(1) }}", 'The filter "abs" takes no arguments, 1 given.', 8),
+        ("{{ 'x'|abs(1) }}", "abs() expects exactly 1 argument, 2 given.", 8),
         (
-            "{{ max(1, 2, values=3) }}",
-            'The function "max" has no argument named "values" (it takes value, …).',
-            20,
+            "{{ max(1, 2, value=3) }}",
+            'Argument "value" is defined twice for function "max".',
+            19,
         ),
     ],
 )

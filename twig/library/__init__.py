@@ -81,7 +81,7 @@ PARAMETERS = {
     ("filter", "replace"): ("from",),
     ("filter", "json_encode"): ("flags", "depth"),
     ("filter", "convert_encoding"): ("to", "from"),
-    ("filter", "striptags"): ("allowed_tags",),
+    ("filter", "striptags"): ("allowable_tags",),
     ("filter", "join"): ("glue", "and"),
     ("filter", "merge"): ("arr2",),
     ("filter", "default"): ("default",),
@@ -93,15 +93,19 @@ PARAMETERS = {
     ("function", "random"): ("values", "max"),
     ("test", "divisible by"): ("num",),
 }
-# Filters and functions that are PHP's own functions in Twig: given more
-# arguments than they take, they fail ("range() expects at most 3 arguments")
-# where Twig's PHP-written ones ignore the extra arguments.
-COUNTED = {
-    ("filter", "abs"),
-    ("filter", "json_encode"),
-    ("filter", "striptags"),
-    ("function", "range"),
+# Filters and functions that are PHP's own functions in Twig: PHP counts their
+# arguments and refuses a wrong count ("range() expects at most 3 arguments,
+# 4 given"), where Twig's PHP-written ones ignore the extra arguments.
+PHP_FUNCTIONS = {
+    ("filter", "abs"): "abs",
+    ("filter", "json_encode"): "json_encode",
+    ("function", "range"): "range",
+    ("function", "max"): "max",
+    ("function", "min"): "min",
 }
+# On a variable or an attribute, Twig compiles "default" into a node of its
+# own, which takes no named arguments.
+UNNAMED = {("filter", "default")}
 
 
 def _describe(kind: str, table: dict) -> None:
@@ -109,8 +113,10 @@ def _describe(kind: str, table: dict) -> None:
         names = PARAMETERS.get((kind, name))
         if names is not None:
             function.twig_parameters = names
-        if (kind, name) in COUNTED:
-            function.twig_counts_arguments = True
+        if (kind, name) in PHP_FUNCTIONS:
+            function.twig_php_function = PHP_FUNCTIONS[kind, name]
+        if (kind, name) in UNNAMED:
+            function.twig_unnamed = True
 
 
 _describe("filter", FILTERS)

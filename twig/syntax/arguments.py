@@ -33,11 +33,13 @@ class Signature:
 
     names: tuple[str, ...]
     defaults: tuple  # one per name; _MISSING where the argument is required
-    variadic: bool  # takes any number of further positional arguments
-    counted: bool  # more positional arguments than names is an error
+    variadic: str | None  # the name of the further positional arguments, if any
+    php_function: str | None  # PHP's own function: PHP counts the arguments
+    leading: int  # arguments PHP counts before these (the filtered value)
 
     def describe(self) -> str:
-        return ", ".join([*self.names, "…"] if self.variadic else self.names)
+        """Return the names as Twig lists them: ``date(format, timezone)``."""
+        return ", ".join([*self.names, self.variadic] if self.variadic else self.names)
 
 
 @functools.lru_cache(maxsize=256)
@@ -46,9 +48,11 @@ def signature_of(function, kind: str) -> Signature:
     parameters = list(inspect.signature(function).parameters.values())
     if _PassArg.from_obj(function) is not None:
         parameters = parameters[1:]
+    leading = 0
     if kind in ("filter", "test") and parameters:
         parameters = parameters[1:]  # the value before the | or "is"
-    variadic = any(p.kind is p.VAR_POSITIONAL for p in parameters)
+        leading = 1
+    variadic = next((p.name for p in parameters if p.kind is p.VAR_POSITIONAL), None)
     positional = [
         p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     ]
@@ -64,66 +68,110 @@ def signature_of(function, kind: str) -> Signature:
         names=tuple(names),
         defaults=defaults[: len(names)],
         variadic=variadic,
-        counted=bool(getattr(function, "twig_counts_arguments", False)),
+        php_function=getattr(function, "twig_php_function", None),
+        leading=leading,
     )
-
-
-def _label(kind: str, name: str) -> str:
-    return f'The {kind} "{name}"'
 
 
 def bind(function, call, *, kind: str, name: str) -> list:
     """Return the argument nodes of ``call`` in positional order.
 
     Named arguments take their parameter's place; an optional parameter
-    skipped before one given by name gets its default value.
+    skipped before one given by name gets its default value.  The checks and
+    their messages are Twig 3.5's (``CallExpression::getArguments``), and for
+    PHP's own functions PHP's ("range() expects at least 2 arguments").
     """
     args, keywords = list(call.args), list(call.kwargs)
     if function is None:
         return args
     signature = signature_of(function, kind)
-    label = _label(kind, name)
+    if keywords and (kind == "test" or _unnamed(function, call)):
+        # Twig compiles these with nodes of their own that take no names;
+        # Twig 3.5 fails on them while compiling.
+        raise _fail(f'Named arguments are not supported for {kind} "{name}".', call)
     count = len(signature.names)
+    if signature.php_function is not None and not keywords:
+        _count_php_arguments(signature, len(args), call)
     if not signature.variadic and len(args) > count:
-        if signature.counted:
-            takes = {0: "no arguments", 1: "at most 1 argument"}.get(
-                count, f"at most {count} arguments"
-            )
-            raise _fail(f"{label} takes {takes}, {len(args)} given.", call)
-        args = args[:count]
+        args = args[:count]  # Twig's PHP-written callables ignore the rest
     if not keywords:
         for position in range(len(args), count):
             if signature.defaults[position] is _MISSING:
-                raise _missing(label, signature.names[position], call)
+                raise _required(signature.names[position], kind, name, call)
         return args
-    bound: list = args + [_MISSING] * (count - len(args))
+    named = {}
     for keyword in keywords:
-        if not signature.names:
-            raise _fail(f"{label} takes no named arguments.", keyword)
-        if keyword.key not in signature.names:
+        if keyword.key in named or keyword.key in signature.names[: len(args)]:
             raise _fail(
-                f'{label} has no argument named "{keyword.key}" '
-                f"(it takes {signature.describe()}).",
+                f'Argument "{keyword.key}" is defined twice for {kind} "{name}".',
                 keyword,
             )
-        position = signature.names.index(keyword.key)
-        if position < len(args) or bound[position] is not _MISSING:
-            raise _fail(f'{label} got its "{keyword.key}" argument twice.', keyword)
-        bound[position] = keyword.value
-    last = max(i for i, value in enumerate(bound) if value is not _MISSING)
-    for position in range(count):
-        if bound[position] is not _MISSING:
-            continue
-        default = signature.defaults[position]
-        if default is _MISSING:
-            raise _missing(label, signature.names[position], call)
-        if position < last:
+        named[keyword.key] = keyword
+    bound: list = args + [_MISSING] * (count - len(args))
+    for position in range(len(args), count):
+        keyword = named.pop(signature.names[position], None)
+        if keyword is not None:
+            bound[position] = keyword.value
+        elif signature.defaults[position] is _MISSING:
+            raise _required(signature.names[position], kind, name, call)
+    extra = named.pop(signature.variadic, None) if signature.variadic else None
+    if named:
+        unknown = list(named)
+        plural = "s" if len(unknown) > 1 else ""
+        listed = '", "'.join(unknown)
+        raise _fail(
+            f'Unknown argument{plural} "{listed}" for {kind} '
+            f'"{name}({signature.describe()})".',
+            named[unknown[0]],
+        )
+    given = [i for i, value in enumerate(bound) if value is not _MISSING]
+    last = max(given) if given else -1
+    for position in range(last):
+        if bound[position] is _MISSING:
+            default = signature.defaults[position]
             bound[position] = n.Const(default, lineno=call.lineno, col=call.col)
-    return bound[: last + 1]
+    bound = bound[: last + 1]
+    if extra is not None:
+        bound.append(extra.value)
+    return bound
 
 
-def _missing(label: str, parameter: str, node) -> TemplateSyntaxError:
-    return _fail(f'{label} needs its "{parameter}" argument.', node)
+def _unnamed(function, call) -> bool:
+    """Whether Twig compiles this call into a DefaultFilter: ``name|default``."""
+    return getattr(function, "twig_unnamed", False) and isinstance(
+        getattr(call, "node", None), n.Name | n.GetAttr
+    )
+
+
+def _count_php_arguments(signature: Signature, given: int, call) -> None:
+    """Refuse a call PHP would refuse, in PHP's words."""
+    most = signature.leading + len(signature.names)
+    least = signature.leading + sum(
+        1 for default in signature.defaults if default is _MISSING
+    )
+    given += signature.leading
+    if signature.variadic:
+        most = None
+    if least <= given and (most is None or given <= most):
+        return
+    if most == least:
+        bound, limit = "exactly", least
+    elif given < least:
+        bound, limit = "at least", least
+    else:
+        bound, limit = "at most", most
+    plural = "" if limit == 1 else "s"
+    raise _fail(
+        f"{signature.php_function}() expects {bound} {limit} argument{plural}, "
+        f"{given} given.",
+        call,
+    )
+
+
+def _required(parameter: str, kind: str, name: str, node) -> TemplateSyntaxError:
+    return _fail(
+        f'Value for argument "{parameter}" is required for {kind} "{name}".', node
+    )
 
 
 def _fail(message: str, node) -> TemplateSyntaxError:

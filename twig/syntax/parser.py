@@ -612,7 +612,7 @@ class Parser:
         if symbol is not None:
             args, _ = self.parse_arguments()
             return n.MacroCall(symbol[1], args, [], **_at(token))
-        args, kwargs = self.parse_arguments(named=True)
+        args, kwargs = self.parse_arguments(named=True, call=f'function "{name}"')
         if name not in self.functions:
             raise _error(f'Unknown "{name}" function.', token)
         return n.Function(name, args, kwargs, **_at(token))
@@ -668,7 +668,9 @@ class Parser:
         while True:
             token = stream.expect(NAME)
             if stream.test(PUNCTUATION, "("):
-                args, kwargs = self.parse_arguments(named=True, allow_arrow=True)
+                args, kwargs = self.parse_arguments(
+                    named=True, allow_arrow=True, call=f'filter "{token.value}"'
+                )
             else:
                 args, kwargs = [], []
             if token.value not in self.filters:
@@ -679,8 +681,13 @@ class Parser:
             stream.next()
 
     def parse_arguments(
-        self, named: bool = False, definition: bool = False, allow_arrow: bool = False
+        self,
+        named: bool = False,
+        definition: bool = False,
+        allow_arrow: bool = False,
+        call: str = "",
     ):
+        """Parse ``(…)``; ``call`` names the callee in messages: 'filter "slice"'."""
         stream = self.stream
         args: list = []
         kwargs: list = []
@@ -732,7 +739,8 @@ class Parser:
                 )
             elif kwargs:
                 raise _error(
-                    "Positional arguments cannot be used after named arguments.",
+                    "Positional arguments cannot be used after named arguments"
+                    + (f" for {call}." if call else "."),
                     stream.current,
                 )
             else:
@@ -773,7 +781,7 @@ class Parser:
         args: list = []
         kwargs: list = []
         if stream.test(PUNCTUATION, "("):
-            args, kwargs = self.parse_arguments(named=True)
+            args, kwargs = self.parse_arguments(named=True, call=f'test "{name}"')
         elif name in ONE_ARGUMENT_TESTS:
             args = [self.parse_primary()]
         return n.Test(node, name, args, kwargs, **_at(token))
