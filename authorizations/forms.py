@@ -13,8 +13,9 @@ from authorizations.rendering.checks import (
     TemplateProblem,
     compile_problem,
 )
-from authorizations.validators import validate_endpoint_headers, validate_http_url
 from authorizations.widgets import WriteOnlySecretField
+from authorizations.wording import with_article
+from console.validators import validate_endpoint_headers, validate_http_url
 
 # A form field built from a model field with choices says "Select a valid
 # choice"; the model's own message names the value and what it should be.
@@ -79,7 +80,7 @@ def type_registry() -> dict:
                 },
                 "endpointKinds": list(spec.endpoint_kinds),
             }
-            for spec in types.TYPES.values()
+            for spec in types.registry().types.values()
         },
     }
 
@@ -99,17 +100,12 @@ def type_summary(spec: types.AuthorizationType) -> str:
     return f"The end user supplies: {supplies}. It {needs}."
 
 
-def _a(label: str) -> str:
-    """Start a sentence with `label` and its article: "An API Key", "A Basic"."""
-    return f"{'An' if label[0] in 'AEIOU' else 'A'} {label}"
-
-
 def _submitted_type(form: forms.ModelForm) -> types.AuthorizationType | None:
     if form.is_bound:
         key = form.data.get(form.add_prefix("type"))
     else:
         key = form.initial.get("type") or form.instance.type
-    return types.TYPES.get(key or "")
+    return types.registry().types.get(key or "")
 
 
 class AuthorizationForm(forms.ModelForm):
@@ -141,6 +137,11 @@ class AuthorizationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _use_model_choice_messages(self)
+        # Every setting the registry calls secret is typed in and never shown.
+        for name in types.registry().secret_settings:
+            field = self.fields.get(name)
+            if field is not None and not isinstance(field, WriteOnlySecretField):
+                self.fields[name] = WriteOnlySecretField(label=field.label)
         # A view-only page builds this form without the fields it shows read-only.
         if "name" in self.fields:
             self.fields["name"].required = False
@@ -160,14 +161,13 @@ class AuthorizationForm(forms.ModelForm):
                 if setting.help_text:
                     self.fields[name].help_text = setting.help_text
 
-    def clean_client_secret(self):
-        value = self.cleaned_data.get("client_secret")
-        # None means the box was left blank: keep what is stored.
-        return self.instance.client_secret if value is None else value
-
     def clean(self):
         cleaned_data = super().clean()
-        spec = types.TYPES.get(cleaned_data.get("type") or "")
+        for name in types.registry().secret_settings:
+            # None means the box was left blank: keep what is stored.
+            if name in cleaned_data and cleaned_data[name] is None:
+                cleaned_data[name] = getattr(self.instance, name)
+        spec = types.registry().types.get(cleaned_data.get("type") or "")
         if spec is not None and not cleaned_data.get("name"):
             cleaned_data["name"] = spec.label
         if spec is not None:
@@ -210,8 +210,8 @@ class AuthorizationForm(forms.ModelForm):
         if unused:
             self.add_error(
                 "type",
-                f"{_a(spec.label)} authorization does not use "
-                f"{' or '.join(unused)}: delete "
+                f"{with_article(spec.label, capital=True)} authorization does not "
+                f"use {' or '.join(unused)}: delete "
                 f"{'it' if len(unused) == 1 else 'them'} first, or keep the type.",
             )
 
@@ -257,7 +257,8 @@ class EndpointForm(forms.ModelForm):
                 (key, types.ENDPOINT_KINDS[key].label) for key in spec.endpoint_kinds
             ]
             self.fields["kind"].error_messages["invalid_choice"] = (
-                f'{_a(spec.label)} authorization does not use "%(value)s" endpoints; '
+                f"{with_article(spec.label, capital=True)} authorization does not "
+                'use "%(value)s" endpoints; '
                 "choose one of: "
                 + ", ".join(
                     types.ENDPOINT_KINDS[key].label for key in spec.endpoint_kinds

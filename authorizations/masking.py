@@ -3,7 +3,8 @@
 ``mask_secret`` masks one stored value for display.  ``SecretMasker`` hides a
 set of secret values (the ones in play for a preview or a flow's step log)
 wherever they were written into what is shown: a URL, a header, a body, a
-template's output, an error message.
+template's output, an error message.  ``masker_for`` builds one from a
+template's inputs, taking as secret what the type registry declares secret.
 """
 
 from __future__ import annotations
@@ -13,16 +14,11 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote, quote_plus
 
+from authorizations import types
+
 MASK = "••••"
 # Below this length the last four characters would give away too much.
 _MIN_LENGTH_TO_SHOW_TAIL = 12
-
-# Headers whose whole value is a credential: masked even when the value came
-# from no known secret (a literal API key typed into the template).
-SECRET_HEADER = re.compile(
-    r"^(authorization|proxy-authorization|cookie|.*-(key|token|secret))$",
-    re.IGNORECASE,
-)
 
 
 def mask_secret(value: str | None) -> str:
@@ -152,7 +148,9 @@ class SecretMasker:
 
     def header(self, name: str, value: str) -> str:
         """Mask a header value: whole for a credential header, else its secrets."""
-        if not SECRET_HEADER.match(name):
+        # A credential header is masked whole, even when its value came from
+        # no known secret (a literal API key typed into the template).
+        if not types.registry().is_secret_header(name):
             return self.value(value)
         scheme, _, credentials = value.partition(" ")
         if credentials and scheme.isalpha():  # "Bearer …", "Basic …"
@@ -170,11 +168,25 @@ class SecretMasker:
         return value
 
 
+def masker_for(*, request_body=None, query=None, response=None) -> SecretMasker:
+    """Build the masker of a template's inputs: their secrets, per the registry.
+
+    ``request_body`` and ``query`` are what templates get as ``requestBody``
+    and ``query``, ``response`` the provider's parsed reply.
+    """
+    registry = types.registry()
+    return SecretMasker(
+        secrets_in(request_body, registry.secret_request_fields)
+        + secrets_in(query, registry.secret_query_fields)
+        + secrets_in(response, registry.secret_response_fields)
+    )
+
+
 __all__ = [
     "MASK",
-    "SECRET_HEADER",
     "SecretMasker",
     "mask_secret",
+    "masker_for",
     "secrets_in",
     "written_forms",
 ]

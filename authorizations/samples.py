@@ -13,12 +13,15 @@ import copy
 import math
 from typing import Any
 
+from authorizations import types
 from authorizations.plain_data import DataLimitError, load_json
+from authorizations.wording import excerpt
 
-# What the platform sends to a token endpoint and what the end user's form
-# supplies (DESIGN.md §3, requestBody).  The redirect URI carries its own
-# query on purpose: it must survive being written into another query string.
-REQUEST_BODY = {
+# What the platform sends to a token endpoint (DESIGN.md §3, requestBody);
+# the end user's fields come from the type registry.  The redirect URI carries
+# its own query on purpose: it must survive being written into another query
+# string.
+PLATFORM_EXAMPLES = {
     "client_id": "console-client-4f2a9c",
     "client_secret": "cs_live_8d7f6e5a4b3c2d1e0f9a7b6c",
     "redirect_uri": "https://console.example.com/oauth/callback",
@@ -28,24 +31,15 @@ REQUEST_BODY = {
     # RFC 7636 appendix B's verifier.
     "code_verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
     "scope": "read write",
-    "username": "jason@basecamp.com",
-    "password": "correct-horse-battery-staple",
-    "api_key": "ak_live_51HcXyZ2eB7qLmN0pQ",
-    "api_secret": "as_live_9f8e7d6c5b4a3210fedc",
-    "url": "https://acme.example.com",
 }
 
-# The stored credentials of a connected account (DESIGN.md §3, query).
-QUERY = {
+# What a connected account stores besides the end user's fields (DESIGN.md
+# §3, query).
+ACCOUNT_EXAMPLES = {
     "access_token": "2YotnFZFEjr1zCsicMWpAA",
     "refresh_token": "tGzv3JOkF0XG5Qx2TlKWIA",
     "oauth_token": "nnch734d00sl2jdk",
     "oauth_token_secret": "pfkkdhi9sl3r4s00",
-    "username": "jason@basecamp.com",
-    "password": "correct-horse-battery-staple",
-    "api_key": "ak_live_51HcXyZ2eB7qLmN0pQ",
-    "api_secret": "as_live_9f8e7d6c5b4a3210fedc",
-    "url": "https://acme.example.com",
     "extras": {"account_id": 99999999},
 }
 
@@ -102,15 +96,46 @@ _RESPONSES = {
 def samples_for(kind: str, *, flow: str | None = None) -> dict:
     """Return fresh sample ``requestBody``, ``query`` and ``response`` for a kind.
 
-    ``flow`` "oauth1" gives the OAuth1 token reply for the access token
-    endpoint; the copies may be changed freely.
+    ``requestBody`` and ``query`` hold a value for every variable of the
+    registry's vocabulary that has an example, the end user's fields
+    included.  ``flow`` "oauth1" gives the OAuth1 token reply for the access
+    token endpoint; the copies may be changed freely.
     """
     response = _RESPONSES.get(kind, {})
     if kind == "access_token" and flow == "oauth1":
         response = OAUTH1_TOKEN_RESPONSE
+    registry = types.registry()
     return copy.deepcopy(
-        {"requestBody": REQUEST_BODY, "query": QUERY, "response": response}
+        {
+            "requestBody": _examples(registry.request_body_keys, PLATFORM_EXAMPLES),
+            "query": _examples(registry.query_keys, ACCOUNT_EXAMPLES),
+            "response": response,
+        }
     )
+
+
+def samples_by_kind(*, flow: str | None = None) -> dict[str, dict]:
+    """Return the preview panel's sample input for every endpoint kind, by kind.
+
+    ``flow`` is the authorization's flow family: an OAuth1 token endpoint
+    answers differently from an OAuth2 one.
+    """
+    return {kind: samples_for(kind, flow=flow) for kind in types.ENDPOINT_KINDS}
+
+
+def _examples(names: tuple[str, ...], examples: dict) -> dict:
+    fields = {field.name: field for field in types.registry().credential_fields}
+    found = {}
+    for name in names:
+        if name in examples:
+            found[name] = examples[name]
+        elif name in fields:
+            found[name] = fields[name].example or _made_up(fields[name])
+    return found
+
+
+def _made_up(field: types.CredentialField) -> str:
+    return "https://acme.example.com" if field.is_url else f"{field.name}-example"
 
 
 def read_json(text: str | bytes, *, path: str = "") -> Any:
@@ -132,7 +157,7 @@ def read_json(text: str | bytes, *, path: str = "") -> Any:
     def finite_float(digits: str) -> float:
         number = float(digits)
         if not math.isfinite(number):
-            shown = digits if len(digits) <= 24 else digits[:23] + "…"
+            shown = excerpt(digits, limit=24)
             raise DataLimitError(
                 f"The number {shown}{_at(path)} is too large to be a number; "
                 "write it as text, in quotes.",
@@ -149,4 +174,4 @@ def _at(path: str) -> str:
     return f" at {path}" if path else ""
 
 
-__all__ = ["read_json", "samples_for"]
+__all__ = ["read_json", "samples_by_kind", "samples_for"]

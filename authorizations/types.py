@@ -3,9 +3,20 @@
 A type says which credentials the end user supplies, which app-level settings
 the integration developer fills in, which endpoints it needs and which flow
 family runs it. Adding a type is one entry here (and at most one flow class).
+
+The registry is also the one source of what templates receive and of which
+of those values are secret: the vocabulary of ``requestBody``, ``query`` and
+``authorization``, and the secret names that masking, rendering, the checks,
+the admin and the config format read (``TypeRegistry``).  ``registry()``
+returns the registry in force; ``override_registry`` swaps it, for a test.
 """
 
-from dataclasses import dataclass, field
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -42,6 +53,8 @@ class CredentialField:
     label: str
     secret: bool = False
     is_url: bool = False
+    # Made up but shaped like the real thing: the preview's sample value.
+    example: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,18 +65,83 @@ class AppSetting:
     label: str
     required: bool = True
     help_text: str = ""
+    # A secret setting is encrypted, write-only in the admin, left out of a
+    # secret-less export, and reaches templates only as ``requestBody.<name>``.
+    secret: bool = False
 
 
-USERNAME = CredentialField("username", "Username")
-EMAIL_OR_USERNAME = CredentialField("username", "Username or e-mail")
-PASSWORD = CredentialField("password", "Password", secret=True)
-API_KEY = CredentialField("api_key", "API key", secret=True)
-API_SECRET = CredentialField("api_secret", "API secret", secret=True)
-INSTANCE_URL = CredentialField("url", "Instance URL", is_url=True)
+@dataclass(frozen=True)
+class Variable:
+    """A value the platform gives templates besides the end user's fields."""
+
+    name: str
+    secret: bool = False
+
+
+USERNAME = CredentialField("username", "Username", example="jason@basecamp.com")
+EMAIL_OR_USERNAME = CredentialField(
+    "username", "Username or e-mail", example="jason@basecamp.com"
+)
+PASSWORD = CredentialField(
+    "password", "Password", secret=True, example="correct-horse-battery-staple"
+)
+API_KEY = CredentialField(
+    "api_key", "API key", secret=True, example="ak_live_51HcXyZ2eB7qLmN0pQ"
+)
+API_SECRET = CredentialField(
+    "api_secret", "API secret", secret=True, example="as_live_9f8e7d6c5b4a3210fedc"
+)
+INSTANCE_URL = CredentialField(
+    "url", "Instance URL", is_url=True, example="https://acme.example.com"
+)
+
+# What the platform sends to a token endpoint besides the end user's fields
+# (RFC 6749 §4.1.3, §6; RFC 7636 §4.5; RFC 5849 §2.3): ``requestBody``.
+# The PKCE verifier and the tokens are secrets; an authorization code is
+# single-use and bound to the client (RFC 6749 §4.1.2, §10.5), so the preview
+# shows it, as a developer checks it reached the token request.
+PLATFORM_PARAMETERS = (
+    Variable("client_id"),
+    Variable("client_secret", secret=True),
+    Variable("redirect_uri"),
+    Variable("code"),
+    Variable("grant_type"),
+    Variable("refresh_token", secret=True),
+    Variable("code_verifier", secret=True),
+    Variable("scope"),
+    Variable("state"),
+    Variable("oauth_token"),
+    Variable("oauth_verifier"),
+)
+# What a connected account stores besides the end user's fields: ``query``.
+# The tokens come before the fields, the account's record after them.
+ACCOUNT_TOKENS = (
+    Variable("access_token", secret=True),
+    Variable("refresh_token", secret=True),
+    # RFC 5849 §2.3: the token is an identifier, its secret the credential.
+    Variable("oauth_token"),
+    Variable("oauth_token_secret", secret=True),
+)
+ACCOUNT_RECORD = (
+    Variable("extras"),
+    Variable("expires_at"),
+    Variable("account_id"),
+    Variable("user_identity"),
+)
+# What a provider's token reply holds that is a credential (RFC 6749 §5.1,
+# OpenID Connect Core §3.1.3.3, RFC 5849 §2.3).
+SECRET_RESPONSE_FIELDS = frozenset(
+    {"access_token", "refresh_token", "id_token", "oauth_token_secret"}
+)
+# Headers whose whole value is a credential, even when it came from no known
+# secret (an API key typed into the template): RFC 9110 §11.6.2, §11.7.2;
+# RFC 6265 §5.4; and the X-Api-Key, X-Auth-Token family by their suffix.
+SECRET_HEADER_NAMES = ("authorization", "proxy-authorization", "cookie")
+SECRET_HEADER_SUFFIXES = ("-key", "-token", "-secret")
 
 _OAUTH2_SETTINGS = (
     AppSetting("client_id", "Client ID"),
-    AppSetting("client_secret", "Client secret"),
+    AppSetting("client_secret", "Client secret", secret=True),
     AppSetting(
         "authorize_url",
         "Authorization URL",
@@ -79,7 +157,7 @@ _OAUTH2_SETTINGS = (
 )
 _OAUTH1_SETTINGS = (
     AppSetting("client_id", "Consumer key"),
-    AppSetting("client_secret", "Consumer secret"),
+    AppSetting("client_secret", "Consumer secret", secret=True),
     AppSetting(
         "authorize_url",
         "Authorization URL",
@@ -97,7 +175,10 @@ class AuthorizationType:
     app_settings: tuple[AppSetting, ...] = ()
     required_endpoints: tuple[str, ...] = ("user_info",)
     optional_endpoints: tuple[str, ...] = ("revoke",)
-    secret_settings: frozenset[str] = field(default=frozenset({"client_secret"}))
+
+    @property
+    def secret_settings(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.app_settings if s.secret)
 
     @property
     def endpoint_kinds(self) -> tuple[str, ...]:
@@ -111,93 +192,183 @@ class AuthorizationType:
         return next((s for s in self.app_settings if s.name == name), None)
 
 
-TYPES: dict[str, AuthorizationType] = {
-    spec.key: spec
-    for spec in (
-        AuthorizationType(
-            "oauth1",
-            "OAuth1.0",
-            Flow.OAUTH1,
-            app_settings=_OAUTH1_SETTINGS,
-            required_endpoints=("user_info", "access_token"),
-            optional_endpoints=("request_token", "revoke"),
-        ),
-        AuthorizationType(
-            "oauth2",
-            "OAuth2.0",
-            Flow.OAUTH2,
-            app_settings=_OAUTH2_SETTINGS,
-            required_endpoints=("user_info", "access_token"),
-        ),
-        AuthorizationType(
-            "basic",
-            "Basic",
-            Flow.CREDENTIALS,
-            credential_fields=(USERNAME, PASSWORD),
-            required_endpoints=("user_info", "access_token"),
-        ),
-        AuthorizationType(
-            "basic_url",
-            "Basic with URL",
-            Flow.CREDENTIALS,
-            credential_fields=(USERNAME, PASSWORD, INSTANCE_URL),
-        ),
-        AuthorizationType(
-            "basic_api_key",
-            "Basic with API-Key",
-            Flow.CREDENTIALS,
-            credential_fields=(EMAIL_OR_USERNAME, API_KEY),
-            required_endpoints=(),
-            optional_endpoints=("user_info", "revoke"),
-        ),
-        AuthorizationType(
-            "api_key", "API Key", Flow.CREDENTIALS, credential_fields=(API_KEY,)
-        ),
-        AuthorizationType(
-            "api_secret",
-            "API Secret",
-            Flow.CREDENTIALS,
-            credential_fields=(API_SECRET,),
-        ),
-        AuthorizationType(
-            "api_key_secret",
-            "API Key with Secret",
-            Flow.CREDENTIALS,
-            credential_fields=(API_KEY, API_SECRET),
-        ),
-        AuthorizationType(
-            "api_key_url",
-            "API Key with URL",
-            Flow.CREDENTIALS,
-            credential_fields=(API_KEY, INSTANCE_URL),
-        ),
-    )
-}
+NINE_TYPES: tuple[AuthorizationType, ...] = (
+    AuthorizationType(
+        "oauth1",
+        "OAuth1.0",
+        Flow.OAUTH1,
+        app_settings=_OAUTH1_SETTINGS,
+        required_endpoints=("user_info", "access_token"),
+        optional_endpoints=("request_token", "revoke"),
+    ),
+    AuthorizationType(
+        "oauth2",
+        "OAuth2.0",
+        Flow.OAUTH2,
+        app_settings=_OAUTH2_SETTINGS,
+        required_endpoints=("user_info", "access_token"),
+    ),
+    AuthorizationType(
+        "basic",
+        "Basic",
+        Flow.CREDENTIALS,
+        credential_fields=(USERNAME, PASSWORD),
+        required_endpoints=("user_info", "access_token"),
+    ),
+    AuthorizationType(
+        "basic_url",
+        "Basic with URL",
+        Flow.CREDENTIALS,
+        credential_fields=(USERNAME, PASSWORD, INSTANCE_URL),
+    ),
+    AuthorizationType(
+        "basic_api_key",
+        "Basic with API-Key",
+        Flow.CREDENTIALS,
+        credential_fields=(EMAIL_OR_USERNAME, API_KEY),
+        required_endpoints=(),
+        optional_endpoints=("user_info", "revoke"),
+    ),
+    AuthorizationType(
+        "api_key", "API Key", Flow.CREDENTIALS, credential_fields=(API_KEY,)
+    ),
+    AuthorizationType(
+        "api_secret",
+        "API Secret",
+        Flow.CREDENTIALS,
+        credential_fields=(API_SECRET,),
+    ),
+    AuthorizationType(
+        "api_key_secret",
+        "API Key with Secret",
+        Flow.CREDENTIALS,
+        credential_fields=(API_KEY, API_SECRET),
+    ),
+    AuthorizationType(
+        "api_key_url",
+        "API Key with URL",
+        Flow.CREDENTIALS,
+        credential_fields=(API_KEY, INSTANCE_URL),
+    ),
+)
 
 DEFAULT_TYPE = "api_key"
 
-# Every app-level setting any type uses, so a form can hide the ones a type doesn't.
+# Every app-level setting any type uses, so a form can hide the ones a type
+# doesn't.  Each is a field of the Authorization model, so no registry adds one.
 ALL_SETTING_NAMES: tuple[str, ...] = tuple(
-    dict.fromkeys(name for spec in TYPES.values() for name in spec.setting_names)
+    dict.fromkeys(name for spec in NINE_TYPES for name in spec.setting_names)
 )
+# What a template reads as ``authorization`` besides the non-secret settings.
+AUTHORIZATION_ATTRIBUTES = ("name", "type")
 
 
 class UnknownType(KeyError):
     def __str__(self):
         return f'"{self.args[0]}" is not an authorization type; choose one of: ' + (
-            ", ".join(TYPES)
+            ", ".join(registry().types)
         )
 
 
-def get_type(key: str) -> AuthorizationType:
+class TypeRegistry:
+    """The authorization types in force, and everything derived from them.
+
+    The vocabulary templates receive and the secret names are computed here
+    once, from the types' fields and settings and the platform's own
+    parameters, so a field added to a type reaches every reader.
+    """
+
+    def __init__(self, specs: Iterable[AuthorizationType]):
+        self.types: dict[str, AuthorizationType] = {spec.key: spec for spec in specs}
+        fields = {}
+        for spec in self.types.values():
+            for credential in spec.credential_fields:
+                fields.setdefault(credential.name, credential)
+        # Who first, where last: the instance URL follows the fields it
+        # qualifies, as on the end user's form.
+        self.credential_fields: tuple[CredentialField, ...] = tuple(
+            sorted(fields.values(), key=lambda credential: credential.is_url)
+        )
+        credential_names = tuple(f.name for f in self.credential_fields)
+        secret_credentials = {f.name for f in self.credential_fields if f.secret}
+        self.request_body_keys: tuple[str, ...] = tuple(
+            dict.fromkeys((*(v.name for v in PLATFORM_PARAMETERS), *credential_names))
+        )
+        self.query_keys: tuple[str, ...] = tuple(
+            dict.fromkeys(
+                (
+                    *(v.name for v in ACCOUNT_TOKENS),
+                    *credential_names,
+                    *(v.name for v in ACCOUNT_RECORD),
+                )
+            )
+        )
+        settings = {
+            setting.name: setting
+            for spec in self.types.values()
+            for setting in spec.app_settings
+        }
+        self.secret_settings: frozenset[str] = frozenset(
+            name for name, setting in settings.items() if setting.secret
+        )
+        self.authorization_keys: tuple[str, ...] = AUTHORIZATION_ATTRIBUTES + tuple(
+            name for name in settings if name not in self.secret_settings
+        )
+        # A secret setting is sent to the token endpoint under its own name.
+        self.secret_request_fields: frozenset[str] = frozenset(
+            {v.name for v in PLATFORM_PARAMETERS if v.secret}
+            | secret_credentials
+            | self.secret_settings
+        )
+        self.secret_query_fields: frozenset[str] = frozenset(
+            {v.name for v in ACCOUNT_TOKENS if v.secret} | secret_credentials
+        )
+        self.secret_response_fields: frozenset[str] = SECRET_RESPONSE_FIELDS
+        self.secret_header = re.compile(
+            "^(?:{names}|.*(?:{suffixes}))$".format(
+                names="|".join(map(re.escape, SECRET_HEADER_NAMES)),
+                suffixes="|".join(map(re.escape, SECRET_HEADER_SUFFIXES)),
+            ),
+            re.IGNORECASE,
+        )
+
+    def get(self, key: str) -> AuthorizationType:
+        """Return the type ``key``; raise ``UnknownType`` when there is none."""
+        try:
+            return self.types[key]
+        except KeyError:
+            raise UnknownType(key) from None
+
+    def is_secret_header(self, name: str) -> bool:
+        """Tell whether a header's whole value is a credential."""
+        return bool(self.secret_header.match(name))
+
+
+_registry = TypeRegistry(NINE_TYPES)
+
+
+def registry() -> TypeRegistry:
+    """Return the registry in force."""
+    return _registry
+
+
+@contextlib.contextmanager
+def override_registry(replacement: TypeRegistry) -> Iterator[TypeRegistry]:
+    """Put ``replacement`` in force for the block, as ``override_settings`` does."""
+    global _registry
+    previous, _registry = _registry, replacement
     try:
-        return TYPES[key]
-    except KeyError:
-        raise UnknownType(key) from None
+        yield replacement
+    finally:
+        _registry = previous
+
+
+def get_type(key: str) -> AuthorizationType:
+    return registry().get(key)
 
 
 def type_choices() -> list[tuple[str, str]]:
-    return [(spec.key, spec.label) for spec in TYPES.values()]
+    return [(spec.key, spec.label) for spec in registry().types.values()]
 
 
 def endpoint_kind_choices() -> list[tuple[str, str]]:

@@ -1,10 +1,10 @@
-"""The Endpoint page's live preview: a staff-only JSON view that renders, never saves.
+"""The console's views: the Endpoint page's live preview, a staff-only JSON view.
 
 EndpointAdmin serves ``endpoint_preview`` at ``preview/`` inside
 ``admin_site.admin_view`` (staff login, CSRF, no caching). The panel
 (``static/console/preview.js``) posts the form's templates and its sample input;
-the answer is ``rendering.preview_endpoint``'s, with the save-time checks'
-warnings added so the developer sees them while typing.
+the view reads the request and answers with ``rendering.preview_endpoint``'s
+result, which already holds the save-time checks' warnings.
 
 Whatever is posted, the answer is JSON: a request it cannot read (not JSON,
 outside ``plain_data``'s bounds, more headers than an endpoint may have) is a
@@ -23,9 +23,7 @@ from django.views.decorators.http import require_POST
 from authorizations import rendering, samples, types
 from authorizations.models import Authorization
 from authorizations.plain_data import DataLimitError
-from authorizations.rendering.checks import check_endpoint_templates
-from authorizations.validators import MAX_HEADERS_PER_ENDPOINT
-from twig import limits
+from console.validators import MAX_HEADERS_PER_ENDPOINT
 
 # A preview carries a few templates and samples; anything near this is a mistake
 # or abuse, and is refused before it is parsed.
@@ -38,15 +36,6 @@ class PreviewRequestError(ValueError):
 
 def error_response(message: str, *, status: int) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
-
-
-def preview_samples_by_kind(*, flow: str | None = None) -> dict[str, dict]:
-    """Return the panel's sample input for every endpoint kind, keyed by kind.
-
-    ``flow`` is the authorization's flow family: an OAuth1 token endpoint
-    answers differently from an OAuth2 one.
-    """
-    return {kind: samples.samples_for(kind, flow=flow) for kind in types.ENDPOINT_KINDS}
 
 
 def _text(data: dict, name: str, *, default: str = "") -> str:
@@ -122,28 +111,6 @@ def parse_preview_request(body: bytes) -> dict:
     }
 
 
-def _problem_key(problem: dict) -> tuple:
-    return (problem.get("field"), problem.get("line"), problem.get("message"))
-
-
-def merge_problems(found: list, extra: list[dict], *, per_field: bool = False) -> list:
-    """Append ``extra`` problems to ``found``, skipping ones already there.
-
-    ``per_field``: skip an extra problem whenever ``found`` has one for its
-    field (a template that failed to render already says why).
-    """
-    seen = {_problem_key(p) for p in found}
-    fields = {p.get("field") for p in found}
-    merged = list(found)
-    for problem in extra:
-        key = _problem_key(problem)
-        if key in seen or (per_field and problem["field"] in fields):
-            continue
-        seen.add(key)
-        merged.append(problem)
-    return merged
-
-
 def _authorization_for(request: HttpRequest) -> Authorization | None:
     # The change and add pages name the endpoint's authorization in the
     # preview URL; the panel's JSON does not carry it.
@@ -190,29 +157,12 @@ def endpoint_preview(request: HttpRequest, *, model_admin) -> JsonResponse:
         return error_response(str(error), status=400)
 
     authorization = _authorization_for(request)
-    # One time limit for the whole preview, however many templates it holds.
-    with limits.one_deadline():
-        result = rendering.preview_endpoint(
-            **arguments,
-            # Non-secret settings only: the sample requestBody has a fake secret.
-            app=rendering.app_settings(authorization.app) if authorization else None,
-            authorization=(
-                rendering.authorization_settings(authorization)
-                if authorization
-                else None
-            ),
-        )
-        errors, warnings = check_endpoint_templates(
-            kind=arguments["kind"],
-            url=arguments["url"],
-            request_template=arguments["request_template"],
-            response_template=arguments["response_template"],
-            headers=arguments["headers"],
-        )
-    result["errors"] = merge_problems(
-        result["errors"], [e.as_dict() for e in errors], per_field=True
-    )
-    result["warnings"] = merge_problems(
-        result["warnings"], [w.as_dict() for w in warnings]
+    result = rendering.preview_endpoint(
+        **arguments,
+        # Non-secret settings only: the sample requestBody has a fake secret.
+        app=rendering.app_settings(authorization.app) if authorization else None,
+        authorization=(
+            rendering.authorization_settings(authorization) if authorization else None
+        ),
     )
     return JsonResponse(result)

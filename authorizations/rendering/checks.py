@@ -7,85 +7,25 @@ never be sent. A variable the endpoint's kind never provides
 (``requestBody.clientid``) is only a **warning**: Twig prints it as empty, which
 is sometimes intended, so it must not block saving.
 
-The variables each template gets are data (``VARIABLES``), the one place that
-says what ``requestBody``, ``query``, ``app`` and ``authorization`` hold.
+The variables each template gets are the type registry's vocabulary
+(``rendering.context.variables``): what ``requestBody``, ``query``, ``app``
+and ``authorization`` hold follows the types' fields and settings.
 """
 
 from __future__ import annotations
 
 import collections
-import difflib
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from authorizations.rendering.context import RESPONSE_ONLY, moved_secrets, variables
+from authorizations.types import ENDPOINT_KINDS
+from authorizations.wording import closest_match
 from twig import compile_template, limits
 from twig.errors import TemplateError
 from twig.syntax import nodes as n
 
-# --- what the templates get (DESIGN.md §3) --------------------------------------
-
-# The token-endpoint parameters the platform sends (RFC 6749 §4.1.3, §6; RFC 7636
-# §4.5; RFC 5849 §2.3) and the end user's form fields (types.CREDENTIAL_FIELDS).
-REQUEST_BODY_KEYS = (
-    "client_id",
-    "client_secret",
-    "redirect_uri",
-    "code",
-    "grant_type",
-    "refresh_token",
-    "code_verifier",
-    "scope",
-    "state",
-    "username",
-    "password",
-    "api_key",
-    "api_secret",
-    "url",
-    "oauth_token",
-    "oauth_verifier",
-)
-# What a connected account stores: its tokens, form fields and extras.
-QUERY_KEYS = (
-    "access_token",
-    "refresh_token",
-    "oauth_token",
-    "oauth_token_secret",
-    "username",
-    "password",
-    "api_key",
-    "api_secret",
-    "url",
-    "extras",
-    "expires_at",
-    "account_id",
-    "user_identity",
-)
-# Non-secret settings only: a template's output is shown in previews and logs.
-# rendering.app_settings and authorization_settings read exactly these.
-APP_KEYS = ("name", "slug", "api_base_url", "docs_url")
-AUTHORIZATION_KEYS = (
-    "name",
-    "type",
-    "client_id",
-    "scopes",
-    "authorize_url",
-    "use_pkce",
-)
-
-# Root variable → the keys it holds, or None when it holds whatever the
-# provider sent (``response``).
-VARIABLES: dict[str, tuple[str, ...] | None] = {
-    "requestBody": REQUEST_BODY_KEYS,
-    "query": QUERY_KEYS,
-    "response": None,
-    "app": APP_KEYS,
-    "authorization": AUTHORIZATION_KEYS,
-}
-# ``response`` exists only once the provider has answered.
-RESPONSE_ONLY = frozenset({"response"})
-# Secrets are kept out of ``app`` and ``authorization``; point to where they are.
-MOVED = {("authorization", "client_secret"): "requestBody.client_secret"}
 # Names Twig itself gives every template.
 TWIG_NAMES = frozenset({"_self", "_context", "_charset", "loop"})
 
@@ -97,15 +37,13 @@ FIELD_LABELS = {
 }
 
 
-def variables_for(*, kind: str, field: str) -> dict[str, tuple[str, ...] | None]:
-    """Return the root variables a template of an endpoint of ``kind`` gets.
+def variables_for(*, field: str) -> dict[str, tuple[str, ...] | None]:
+    """Return the root variables a template in ``field`` gets, and their keys.
 
-    Every kind gets the same request data; only the response template also gets
-    ``response``. ``kind`` is kept in the signature so a kind can narrow this.
+    Every endpoint kind gets the same request data; only the response
+    template also gets ``response``.
     """
-    if field == "response_template":
-        return dict(VARIABLES)
-    return {name: keys for name, keys in VARIABLES.items() if name not in RESPONSE_ONLY}
+    return variables(with_response=field == "response_template")
 
 
 # --- problems -------------------------------------------------------------------
@@ -345,13 +283,14 @@ def _analyse(source: str) -> Analysis:
         compile_template(source)
     except TemplateError as error:
         return Analysis(error=(error.message, error.line, error.column))
-    return Analysis(error=None, uses=tuple(variable_uses(_parse(source))))
+    return Analysis(error=None, uses=tuple(variable_uses(parse_source(source))))
 
 
 ANALYSES = AnalysisCache()
 
 
-def _parse(source: str) -> n.Module:
+def parse_source(source: str) -> n.Module:
+    """Parse ``source`` into its syntax tree, knowing the engine's names."""
     from twig.environment import get_environment
     from twig.syntax.parser import parse
 
@@ -359,39 +298,22 @@ def _parse(source: str) -> n.Module:
     return parse(source, filters=filters, functions=functions, tests=tests)
 
 
-def _normalized(name: str) -> str:
-    return name.replace("_", "").replace("-", "").lower()
-
-
-def suggest(name: str, choices: Iterable[str]) -> str | None:
-    """Return the choice ``name`` was most likely meant to be, if any is close."""
-    choices = list(choices)
-    # clientId, client-id and CLIENT_ID all mean client_id.
-    for choice in choices:
-        if _normalized(choice) == _normalized(name):
-            return choice
-    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.7)
-    if close:
-        return close[0]
-    by_normal = {_normalized(c): c for c in choices}
-    close = difflib.get_close_matches(_normalized(name), by_normal, n=1, cutoff=0.7)
-    return by_normal[close[0]] if close else None
-
-
 def _did_you_mean(name: str, choices: Iterable[str]) -> str:
-    guess = suggest(name, choices)
+    guess = closest_match(name, choices)
     return f" Did you mean `{guess}`?" if guess else ""
 
 
 def variable_warnings(
-    source: str, *, kind: str, field: str, kind_label: str = ""
+    source: str, *, field: str, kind_label: str = "this endpoint"
 ) -> list[TemplateProblem]:
-    """Warn about variables in ``source`` that an endpoint of ``kind`` never gets.
+    """Warn about variables in ``source`` that the template in ``field`` never gets.
 
-    A source that does not compile gives none (``compile_problem`` says why).
+    ``kind_label`` names the endpoint in the message ("an Access Token
+    Endpoint").  A source that does not compile gives none
+    (``compile_problem`` says why).
     """
-    available = variables_for(kind=kind, field=field)
-    label = kind_label or kind.replace("_", " ")
+    available = variables_for(field=field)
+    label = kind_label
     problems: list[TemplateProblem] = []
     seen: set[tuple[str, str | None]] = set()
     for use in ANALYSES.analyse(source).uses:
@@ -430,7 +352,7 @@ def _variable_message(
             f"`{use.root}` is not a variable templates get, so it prints empty."
             + _did_you_mean(use.root, available)
         )
-    moved = MOVED.get((use.root, use.key))
+    moved = moved_secrets().get((use.root, use.key))
     if moved:
         return (
             f"`{use.root}.{use.key}` is never given to templates, so it prints "
@@ -462,8 +384,6 @@ def check_endpoint_templates(
     reported at ``headers.N.value``. A template with an error gets no warnings:
     it cannot be read until it compiles.
     """
-    from authorizations.types import ENDPOINT_KINDS
-
     endpoint_kind = ENDPOINT_KINDS.get(kind)
     kind_label = (
         f"{endpoint_kind.article} {endpoint_kind.label}"
@@ -488,7 +408,5 @@ def check_endpoint_templates(
         if problem is not None:
             errors.append(problem)
             continue
-        warnings.extend(
-            variable_warnings(source, kind=kind, field=field, kind_label=kind_label)
-        )
+        warnings.extend(variable_warnings(source, field=field, kind_label=kind_label))
     return errors, warnings

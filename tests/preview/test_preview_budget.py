@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from authorizations.rendering import checks
 from authorizations.samples import samples_for
-from authorizations.validators import MAX_HEADERS_PER_ENDPOINT
+from console.validators import MAX_HEADERS_PER_ENDPOINT
 from twig import limits
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from apps.models import App
 from authorizations.models import Authorization, Endpoint, Header
 from authorizations.plain_data import MAX_DEPTH, MAX_INTEGER_DIGITS
 from authorizations.samples import samples_for
-from authorizations.validators import MAX_HEADERS_PER_ENDPOINT
+from console.validators import MAX_HEADERS_PER_ENDPOINT
 from tests.factories import EndpointFactory, HeaderFactory, OAuth2AuthorizationFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,13 +4,13 @@ import pytest
 
 from authorizations.rendering import checks
 from authorizations.rendering.checks import (
-    VARIABLES,
     AnalysisCache,
     check_endpoint_templates,
-    suggest,
     variable_uses,
 )
-from authorizations.rendering.checks import _parse as parse
+from authorizations.rendering.checks import parse_source as parse
+from authorizations.rendering.context import variables
+from authorizations.wording import closest_match as suggest
 from twig import limits
 
 
@@ -165,7 +165,7 @@ def test_variable_uses_reads_paths_in_order():
 
 
 def test_suggest():
-    keys = VARIABLES["requestBody"]
+    keys = variables()["requestBody"]
     assert suggest("clientid", keys) == "client_id"
     assert suggest("CLIENT-ID", keys) == "client_id"
     assert suggest("redirect_url", keys) == "redirect_uri"

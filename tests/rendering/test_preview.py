@@ -10,11 +10,8 @@ import pytest
 import yaml
 from django.conf import settings
 
-from authorizations.rendering import (
-    SECRET_QUERY_FIELDS,
-    SECRET_REQUEST_FIELDS,
-    preview_endpoint,
-)
+from authorizations import types
+from authorizations.rendering import preview_endpoint
 from authorizations.samples import samples_for
 
 CATALOG = settings.BASE_DIR / "catalog"
@@ -40,8 +37,17 @@ def preview(**fields):
 
 
 def secret_values(samples: dict) -> list[str]:
-    values = [samples["requestBody"][key] for key in SECRET_REQUEST_FIELDS]
-    values += [samples["query"][key] for key in SECRET_QUERY_FIELDS]
+    registry = types.registry()
+    values = [
+        value
+        for key, value in samples["requestBody"].items()
+        if key in registry.secret_request_fields
+    ]
+    values += [
+        value
+        for key, value in samples["query"].items()
+        if key in registry.secret_query_fields
+    ]
     response = samples["response"]
     values += [response[k] for k in ("access_token", "refresh_token") if k in response]
     return values

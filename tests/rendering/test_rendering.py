@@ -25,7 +25,7 @@ from authorizations.rendering import (
     template_context,
 )
 from authorizations.samples import BASECAMP_AUTHORIZATION, samples_for
-from authorizations.validators import MAX_HEADERS_PER_ENDPOINT
+from console.validators import MAX_HEADERS_PER_ENDPOINT
 from twig import TemplateError, limits
 
 CATALOG = settings.BASE_DIR / "catalog"
