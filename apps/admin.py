@@ -1,24 +1,17 @@
-"""Admin for apps: the list, the authorizations section and the export action."""
+"""Admin for apps: the list and the authorizations section.
+
+The export action is added by the configuration app, which sits above this one.
+"""
 
 from django.contrib import admin
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
 from apps.models import App
-from authorizations.admin import ConsoleAdminMixin, prefetch_endpoints
-from authorizations.models import Authorization
-
-# Export shows how every part of an app is configured, so it needs view access
-# to all of them, not only to apps.
-_EXPORT_PERMISSIONS = (
-    "apps.view_app",
-    "authorizations.view_authorization",
-    "authorizations.view_endpoint",
-    "authorizations.view_header",
-)
+from authorizations.models import Authorization, prefetch_endpoints
+from console.admin_mixins import ConsoleAdminMixin
 
 
 class AuthorizationSummaryInline(ConsoleAdminMixin, admin.TabularInline):
@@ -69,7 +62,6 @@ class AppAdmin(ConsoleAdminMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "authorization_count", "completeness_summary"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    actions = ["export_selected_apps"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "description"]}),
         ("Links", {"fields": ["api_base_url", "logo_url", "docs_url"]}),
@@ -131,16 +123,3 @@ class AppAdmin(ConsoleAdminMixin, admin.ModelAdmin):
                 reverse("admin:authorizations_authorization_add") + f"?app={object_id}"
             )
         return super().change_view(request, object_id, form_url, extra_context)
-
-    def has_export_permission(self, request):
-        return request.user.has_perms(_EXPORT_PERMISSIONS)
-
-    @admin.action(description="Export selected apps", permissions=["export"])
-    def export_selected_apps(self, request, queryset):
-        # Imported here: the config format module depends on every model.
-        from apps.configuration import export_apps_text
-
-        text = export_apps_text(queryset.order_by("slug"), fmt="yaml")
-        response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="apps-export.yaml"'
-        return response

@@ -2,11 +2,8 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 
-from authorizations.validators import (
-    MAX_DESCRIPTION_LENGTH,
-    HttpURLField,
-    validate_no_nul_character,
-)
+from console.fields import HttpURLField
+from console.validators import MAX_DESCRIPTION_LENGTH, validate_no_nul_character
 
 
 class App(models.Model):

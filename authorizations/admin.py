@@ -1,8 +1,7 @@
-"""Admin for authorizations, endpoints (with headers) and connected accounts.
+"""Admin for authorizations and endpoints (with headers).
 
 Secrets are write-only here: the client secret is typed into a box that never
-shows it back, connected-account credentials are shown masked and read-only,
-and neither can be searched, filtered or looked up through the URL.
+shows it back, and it cannot be searched, filtered or looked up through the URL.
 """
 
 import functools
@@ -10,20 +9,13 @@ import json
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.views.main import ChangeList
-from django.db import models
-from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.debug import sensitive_post_parameters
 
-from authorizations import preview, types
-from authorizations.admin_filters import (
-    AutocompleteFilterMediaMixin,
-    AutocompleteRelatedFilter,
-)
+from authorizations import samples, types, views
 from authorizations.forms import (
     AuthorizationForm,
     EndpointForm,
@@ -32,79 +24,22 @@ from authorizations.forms import (
     type_registry,
 )
 from authorizations.masking import mask_secret
-from authorizations.models import Authorization, ConnectedAccount, Endpoint, Header
+from authorizations.models import (
+    Authorization,
+    Endpoint,
+    Header,
+    prefetch_endpoints,
+)
 from authorizations.rendering.checks import FIELD_LABELS, check_endpoint_templates
 from authorizations.services import (
     authorization_add_starting_endpoints,
     authorization_clear_unused_settings,
 )
-from authorizations.validators import validate_http_url
-
-SECRET_FIELD_NAMES = frozenset({"client_secret", "credentials"})
-
-
-def prefetch_endpoints(lookup: str = "endpoints") -> Prefetch:
-    """Prefetch endpoints in kind order.
-
-    Within one authorization that is their default order, which would also
-    join the authorization and its app only to sort by them.
-    """
-    endpoints = Endpoint.objects.order_by("kind").only(
-        "authorization_id", "kind", "method", "url"
-    )
-    return Prefetch(lookup, queryset=endpoints)
-
-
-def refuse_secret_lookups(lookup: str) -> bool:
-    """Tell whether a changelist URL lookup reaches into a secret field."""
-    return bool(SECRET_FIELD_NAMES.intersection(lookup.split("__")))
-
-
-class ConsoleAdminMixin:
-    """What every console admin shares.
-
-    get_absolute_url points at the admin page itself, so "View on site" would
-    only reload it. URL fields take http(s) only and assume https when no scheme
-    is typed.
-    """
-
-    view_on_site = False
-
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        if not isinstance(db_field, models.URLField):
-            return super().formfield_for_dbfield(db_field, request, **kwargs)
-        field = super().formfield_for_dbfield(
-            db_field, request, assume_scheme="https", **kwargs
-        )
-        # One clear message instead of the generic "Enter a valid URL." twice.
-        field.validators = [validate_http_url]
-        return field
-
-
-class SecretLeavingChangeList(ChangeList):
-    """A changelist whose rows are loaded without the secrets no column reads."""
-
-    def get_queryset(self, request, exclude_parameters=None):
-        queryset = super().get_queryset(request, exclude_parameters)
-        return queryset.defer(*self.model_admin.unlisted_secret_fields)
-
-
-class SecretSafeAdminMixin:
-    """Keep secret fields out of URL filters such as `?client_secret__startswith=`.
-
-    The changelist does not load those no column reads (`unlisted_secret_fields`):
-    each would be decrypted for every row of every page.
-    """
-
-    unlisted_secret_fields: tuple[str, ...] = ()
-
-    def lookup_allowed(self, lookup, value, request=None):
-        if refuse_secret_lookups(lookup):
-            return False
-        return super().lookup_allowed(lookup, value, request)
-
-    def get_changelist(self, request, **kwargs):
-        return SecretLeavingChangeList
+from console.admin_filters import (
+    AutocompleteFilterMediaMixin,
+    AutocompleteRelatedFilter,
+)
+from console.admin_mixins import ConsoleAdminMixin, SecretSafeAdminMixin
 
 
 @admin.register(Authorization)
@@ -298,7 +233,7 @@ class EndpointAdmin(AutocompleteFilterMediaMixin, ConsoleAdminMixin, admin.Model
     def get_urls(self):
         # Before the stock URLs, whose "<object_id>/" would swallow "preview/".
         preview_view = self.admin_site.admin_view(
-            functools.partial(preview.endpoint_preview, model_admin=self)
+            functools.partial(views.endpoint_preview, model_admin=self)
         )
         return [
             path(
@@ -331,7 +266,7 @@ class EndpointAdmin(AutocompleteFilterMediaMixin, ConsoleAdminMixin, admin.Model
         return {
             "preview_url": preview_url,
             # Every kind's samples: on the add page the kind is still a choice.
-            "preview_samples": preview.preview_samples_by_kind(flow=flow),
+            "preview_samples": samples.samples_by_kind(flow=flow),
             "preview_kind": obj.kind if obj is not None else "",
         }
 
@@ -368,20 +303,20 @@ class EndpointAdmin(AutocompleteFilterMediaMixin, ConsoleAdminMixin, admin.Model
         They do not block saving (a value printing empty can be intended); the
         syntax errors that do are refused by the forms.
         """
-        headers = list(obj.headers.all())
+        headers = obj.header_dicts()
         _, warnings = check_endpoint_templates(
             kind=obj.kind,
             url=obj.url,
             request_template=obj.request_template,
             response_template=obj.response_template,
-            headers=[{"name": h.name, "value": h.value} for h in headers],
+            headers=headers,
         )
         for warning in warnings:
             if warning.field in FIELD_LABELS:
                 label = FIELD_LABELS[warning.field]
                 where = label[0].upper() + label[1:]
             else:  # headers.N.value
-                where = f"Header {headers[int(warning.field.split('.')[1])].name}"
+                where = f"Header {headers[int(warning.field.split('.')[1])]['name']}"
             if warning.line is not None:
                 where += f", line {warning.line}, column {warning.column}"
             messages.warning(request, f"{where}: {warning.message}")
@@ -395,67 +330,3 @@ class EndpointAdmin(AutocompleteFilterMediaMixin, ConsoleAdminMixin, admin.Model
         response = super().response_change(request, obj)
         self.warn_about_templates(request, obj)
         return self._back_to_authorization(request, obj, response)
-
-
-@admin.register(ConnectedAccount)
-class ConnectedAccountAdmin(
-    AutocompleteFilterMediaMixin,
-    SecretSafeAdminMixin,
-    ConsoleAdminMixin,
-    admin.ModelAdmin,
-):
-    unlisted_secret_fields = ("credentials",)
-    list_display = ["user_identity", "app", "type", "status", "expires_at"]
-    list_filter = [
-        ("authorization__app", AutocompleteRelatedFilter),
-        "authorization__type",
-        "status",
-    ]
-    list_select_related = ["authorization__app"]
-    # Identity only: credentials are encrypted and must never be searchable.
-    search_fields = ["user_identity", "account_id"]
-    fields = [
-        "user_identity",
-        "account_id",
-        "connected_through",
-        "status",
-        "masked_credentials",
-        "extras",
-        "expires_at",
-        "last_refreshed_at",
-        "last_verified_at",
-        "last_error",
-        "created_at",
-        "updated_at",
-    ]
-    readonly_fields = [name for name in fields if name != "status"]
-
-    def has_add_permission(self, request):
-        # Accounts come from completed authorizations, not from typing them in.
-        return False
-
-    @admin.display(description="app", ordering="authorization__app__name")
-    def app(self, obj):
-        return obj.authorization.app
-
-    @admin.display(description="type", ordering="authorization__type")
-    def type(self, obj):
-        return obj.authorization.get_type_display()
-
-    @admin.display(description="authorization")
-    def connected_through(self, obj):
-        # Plain text: account managers may not open authorization pages.
-        return f"{obj.authorization} ({obj.authorization.get_type_display()})"
-
-    @admin.display(description="credentials")
-    def masked_credentials(self, obj):
-        if not obj.credentials:
-            return "None stored"
-        return format_html_join(
-            "",
-            "<div>{}: {}</div>",
-            (
-                (name, mask_secret(str(value)) or "(empty)")
-                for name, value in sorted(obj.credentials.items())
-            ),
-        )

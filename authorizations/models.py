@@ -1,24 +1,22 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.db.models import Prefetch
 from django.urls import reverse
 
 from authorizations import types
-from authorizations.encryption import EncryptedJSONField, EncryptedTextField
-from authorizations.validators import (
+from authorizations.wording import with_article
+from console.encryption import EncryptedTextField
+from console.fields import HttpURLField
+from console.validators import (
     HTTP_METHODS,
     MAX_SECRET_LENGTH,
-    HttpURLField,
     validate_header_name,
     validate_header_value,
     validate_no_line_break,
     validate_no_nul_character,
     validate_url_template,
 )
-
-
-def _with_article(noun: str) -> str:
-    return ("an " if noun[0].lower() in "aeiou" else "a ") + noun
 
 
 def _join_words(parts: list[str]) -> str:
@@ -87,7 +85,7 @@ class Authorization(models.Model):
         """Say, in words, what this authorization still needs to work."""
         spec = self.spec
         missing = [
-            _with_article(s.label[0].lower() + s.label[1:])
+            with_article(s.label[0].lower() + s.label[1:])
             for s in spec.app_settings
             if s.required and not getattr(self, s.name)
         ]
@@ -174,6 +172,13 @@ class Endpoint(models.Model):
     def get_absolute_url(self):
         return reverse("admin:authorizations_endpoint_change", args=[self.pk])
 
+    def header_dicts(self) -> list[dict[str, str]]:
+        """Return the headers as ``{"name", "value"}`` mappings, in their order.
+
+        The shape rendering, the checks and the config format take.
+        """
+        return [{"name": h.name, "value": h.value} for h in self.headers.all()]
+
     def clean(self):
         if not self.authorization_id or not self.kind:
             return
@@ -206,42 +211,13 @@ class Header(models.Model):
         return self.name
 
 
-class ConnectedAccount(models.Model):
-    """An end user's account at an app, connected through an authorization."""
+def prefetch_endpoints(lookup: str = "endpoints") -> Prefetch:
+    """Prefetch endpoints in kind order, with what lists and completeness read.
 
-    class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        EXPIRED = "expired", "Expired"
-        ERROR = "error", "Error"
-        REVOKED = "revoked", "Revoked"
-
-    authorization = models.ForeignKey(
-        Authorization, on_delete=models.PROTECT, related_name="connected_accounts"
+    Within one authorization that is their default order, which would also
+    join the authorization and its app only to sort by them.
+    """
+    endpoints = Endpoint.objects.order_by("kind").only(
+        "authorization_id", "kind", "method", "url"
     )
-    user_identity = models.CharField(max_length=500)
-    account_id = models.CharField(
-        "account ID", max_length=255, blank=True, help_text="The provider's stable id."
-    )
-    credentials = EncryptedJSONField(
-        default=dict, blank=True, help_text="Tokens and form credentials, encrypted."
-    )
-    extras = models.JSONField(default=dict, blank=True)
-    status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.ACTIVE
-    )
-    expires_at = models.DateTimeField(null=True, blank=True)
-    last_refreshed_at = models.DateTimeField(null=True, blank=True)
-    last_verified_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["-updated_at"]
-
-    def __str__(self):
-        return self.user_identity
-
-    @property
-    def app(self):
-        return self.authorization.app
+    return Prefetch(lookup, queryset=endpoints)

@@ -1,6 +1,9 @@
 """The permission groups staff are put in, as data.
 
-Read by the migration that creates the groups, so a role is one entry here.
+The migrations give the groups these permissions (0002_permission_groups
+created them; connections 0001 moved the connected-account ones with their
+model). A role changed here needs a migration that grants it; a test checks
+that a migrated database holds exactly these.
 """
 
 ROLES: dict[str, dict[str, tuple[str, ...]]] = {
@@ -12,6 +15,6 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "Account managers": {
         "apps.app": ("view",),
-        "authorizations.connectedaccount": ("view", "change", "delete"),
+        "connections.connectedaccount": ("view", "change", "delete"),
     },
 }

@@ -54,12 +54,8 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 from django.urls import clear_url_caches, path, reverse  # noqa: E402
 
 from apps.models import App  # noqa: E402
-from authorizations.models import (  # noqa: E402
-    Authorization,
-    ConnectedAccount,
-    Endpoint,
-    Header,
-)
+from authorizations.models import Authorization, Endpoint, Header  # noqa: E402
+from connections.models import ConnectedAccount  # noqa: E402
 
 GOAL = 1.5
 WIDTHS = (1, 10, 30)
@@ -213,7 +209,7 @@ def pages(objects: dict) -> list[tuple[str, str, list, str]]:
         ("app changelist", "apps_app_changelist", [], ""),
         ("authorization changelist", "authorizations_authorization_changelist", [], ""),
         ("endpoint changelist", "authorizations_endpoint_changelist", [], ""),
-        ("account changelist", "authorizations_connectedaccount_changelist", [], ""),
+        ("account changelist", "connections_connectedaccount_changelist", [], ""),
     ]
     for app, width in zip(objects["wide_apps"], WIDTHS, strict=True):
         label = f"app change, {width} authorization{'s' * (width > 1)}"
@@ -244,7 +240,7 @@ def pages(objects: dict) -> list[tuple[str, str, list, str]]:
         ),
         (
             "account change",
-            "authorizations_connectedaccount_change",
+            "connections_connectedaccount_change",
             [objects["account"].pk],
             "",
         ),

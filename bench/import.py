@@ -43,10 +43,10 @@ import yaml  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from apps.config_schema import dump_document  # noqa: E402
-from apps.configuration import import_apps_config, read_config_source  # noqa: E402
 from apps.models import App  # noqa: E402
 from authorizations.rendering import checks  # noqa: E402
+from configuration.importer import import_apps_config, read_config_source  # noqa: E402
+from configuration.schema import dump_document  # noqa: E402
 from twig import get_environment  # noqa: E402
 
 GOAL = 1.5

@@ -1,9 +1,9 @@
-"""Apps as configuration files: export them, and import them back.
+"""Import apps from configuration files.
 
-An export is deterministic, so files can live in version control and be diffed;
-an import makes the database match the files, all or nothing, and is idempotent.
-The format is documented in docs/config-format.md; its syntax and shape are
-checked in apps/config_schema.py, the values by the models' own validation.
+An import makes the database match the files, all or nothing, and is
+idempotent. The format is documented in docs/config-format.md; its syntax and
+shape are checked in configuration/schema.py, the values by the models' own
+validation.
 """
 
 from collections.abc import Iterable, Sequence
@@ -13,16 +13,17 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.db.models import Count, Prefetch, prefetch_related_objects
+from django.db.models import Count, Prefetch
 
-from apps.config_schema import (
+from apps.models import App
+from authorizations.models import Authorization, Endpoint, Header
+from authorizations.rendering.checks import check_endpoint_templates
+from authorizations.services import authorization_clear_unused_settings
+from configuration.schema import (
     APP_FIELDS,
     AUTHORIZATION_FIELDS,
     ENDPOINT_FIELDS,
-    FORMAT_VERSION,
-    FORMATS,
     HEADER_FIELDS,
-    KEPT_WHEN_ABSENT,
     MAX_FILE_SIZE,
     AppSpec,
     AuthorizationSpec,
@@ -31,109 +32,23 @@ from apps.config_schema import (
     HeaderSpec,
     Location,
     Problem,
-    dump_document,
     format_for_filename,
     parse_text,
     read_document,
     sort_problems,
     too_large_message,
 )
-from apps.models import App
-from authorizations import types
-from authorizations.models import Authorization, Endpoint, Header
-from authorizations.rendering.checks import check_endpoint_templates
-from authorizations.services import authorization_clear_unused_settings
-from authorizations.validators import validate_endpoint_headers
+from console.validators import validate_endpoint_headers
 
 __all__ = [
-    "FORMATS",
     "AppResult",
     "ConfigImportError",
     "ConfigSource",
     "ImportReport",
     "Problem",
-    "export_apps_text",
     "import_apps_config",
     "read_config_source",
 ]
-
-# -- export -----------------------------------------------------------------
-
-
-def _text(value: str) -> str:
-    # Browsers submit textareas with CRLF line ends; JSON templates do not care,
-    # and LF lets YAML show them as readable `|` blocks.
-    return value.replace("\r\n", "\n")
-
-
-def _endpoint_document(endpoint: Endpoint) -> dict[str, Any]:
-    document = {name: _text(getattr(endpoint, name)) for name in ENDPOINT_FIELDS}
-    headers = sorted(endpoint.headers.all(), key=lambda h: (h.position, h.pk))
-    document["headers"] = [
-        {"name": header.name, "value": header.value} for header in headers
-    ]
-    return document
-
-
-def _authorization_document(
-    authorization: Authorization, *, include_secrets: bool
-) -> dict[str, Any]:
-    spec = types.TYPES.get(authorization.type)
-    document: dict[str, Any] = {"name": authorization.name, "type": authorization.type}
-    settings = spec.app_settings if spec else ()
-    for setting in settings:
-        value = getattr(authorization, setting.name)
-        if setting.name in spec.secret_settings and not include_secrets:
-            continue
-        # A credential left out keeps what the importing installation stores,
-        # so only a set one is written; other required settings always show.
-        if value or (setting.required and setting.name not in KEPT_WHEN_ABSENT):
-            document[setting.name] = _text(value) if isinstance(value, str) else value
-    kinds = list(types.ENDPOINT_KINDS)
-    endpoints = sorted(
-        authorization.endpoints.all(),
-        key=lambda e: kinds.index(e.kind) if e.kind in kinds else len(kinds),
-    )
-    document["endpoints"] = {
-        endpoint.kind: _endpoint_document(endpoint) for endpoint in endpoints
-    }
-    return document
-
-
-def _app_document(app: App, *, include_secrets: bool) -> dict[str, Any]:
-    document: dict[str, Any] = {"slug": app.slug, "name": app.name}
-    for name in APP_FIELDS:
-        value = getattr(app, name)
-        if name not in document and value:
-            document[name] = _text(value)
-    # Sorted here rather than by the database, whose collation varies.
-    authorizations = sorted(app.authorizations.all(), key=lambda a: a.name)
-    document["authorizations"] = [
-        _authorization_document(authorization, include_secrets=include_secrets)
-        for authorization in authorizations
-    ]
-    return document
-
-
-def export_apps_text(
-    apps: Iterable[App], *, fmt: str = "yaml", include_secrets: bool = False
-) -> str:
-    """Return the apps, with authorizations, endpoints and headers, as config text.
-
-    Secrets are left out unless `include_secrets`; equal data gives equal bytes.
-    """
-    if fmt not in FORMATS:
-        raise ValueError(f'"{fmt}" is not a config format; choose one of: yaml, json.')
-    app_list = sorted(apps, key=lambda app: app.slug)
-    prefetch_related_objects(app_list, "authorizations__endpoints__headers")
-    document = {
-        "version": FORMAT_VERSION,
-        "apps": [
-            _app_document(app, include_secrets=include_secrets) for app in app_list
-        ],
-    }
-    return dump_document(document, fmt=fmt)
-
 
 # -- import: reading --------------------------------------------------------
 
@@ -487,7 +402,7 @@ def _save_plans(plans: Sequence[_AppPlan]) -> None:
 
     New apps are inserted in bulk, which sends no post_save signal: they get
     exactly the file's authorizations, not the default API Key one
-    (apps/signals.py) to be deleted again.
+    (authorizations/signals.py) to be deleted again.
     """
     authorizations = [a for plan in plans for a in plan.authorizations]
     endpoints = [e for a in authorizations for e in a.endpoints]

@@ -3,11 +3,10 @@
 This module reads text into plain specs and says, with a path inside the file,
 what is wrong with its shape (unknown keys, wrong value types, unknown types and
 endpoint kinds). The rules about values themselves stay with the models: the
-importer in apps/configuration.py runs `full_clean` and reports its messages at
+importer in configuration/importer.py runs `full_clean` and reports its messages at
 the same paths. The format is documented in docs/config-format.md.
 """
 
-import difflib
 import json
 import re
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from authorizations.plain_data import (
     check_integer_text,
     load_json,
 )
+from authorizations.wording import closest_match, with_article
 
 FORMAT_VERSION = 1
 FORMATS = ("yaml", "json")
@@ -464,18 +464,8 @@ def _empty_if_null(value: Any, empty: list | dict) -> Any:
     return empty if value is None else value
 
 
-def _with_article(label: str) -> str:
-    # Right for the type labels; endpoint kinds carry their own article.
-    return f"{'an' if label[:1].upper() in 'AEIOU' else 'a'} {label}"
-
-
-def _close_match(word: Any, choices) -> str | None:
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
 def _suggestion(word: Any, choices) -> str:
-    close = _close_match(word, choices)
+    close = closest_match(word, choices)
     if close:
         return f'; did you mean "{close}"?'
     return "; expected one of: " + ", ".join(choices) + "."
@@ -518,7 +508,7 @@ class _DocumentReader:
             if key in misplaced:
                 self.error(location.key(key), misplaced[key])
                 continue
-            suggested.add(_close_match(key, allowed))
+            suggested.add(closest_match(key, allowed))
             self.error(
                 location.key(key), f'unknown key "{key}"' + _suggestion(key, allowed)
             )
@@ -532,7 +522,7 @@ class _DocumentReader:
         "apps": 'missing; list the apps under "apps".',
         "authorizations": "missing; list the app's authorizations "
         "(write [] for an app without any).",
-        "type": "missing; choose one of: " + ", ".join(types.TYPES) + ".",
+        "type": "missing; choose one of: " + ", ".join(types.registry().types) + ".",
     }
 
     def read_fields(self, mapping: dict, section: Section, model, names) -> None:
@@ -655,7 +645,7 @@ class _DocumentReader:
             {}
             if spec is None
             else {
-                name: f"{_with_article(spec.label)} authorization has no {name} "
+                name: f"{with_article(spec.label)} authorization has no {name} "
                 "setting; remove this key."
                 for name in types.ALL_SETTING_NAMES
                 if name not in settings
@@ -699,7 +689,7 @@ class _DocumentReader:
                     needed = types.ENDPOINT_KINDS[kind]
                     self.warn(
                         endpoints_location,
-                        f"{_with_article(spec.label)} authorization needs "
+                        f"{with_article(spec.label)} authorization needs "
                         f"{needed.article} {needed.label} to work; until it has "
                         "one, the admin shows it as incomplete.",
                     )
@@ -719,7 +709,9 @@ class _DocumentReader:
         try:
             return types.get_type(value)
         except types.UnknownType as error:
-            by_label = {spec.label.lower(): spec.key for spec in types.TYPES.values()}
+            by_label = {
+                spec.label.lower(): spec.key for spec in types.registry().types.values()
+            }
             if value.lower() in by_label:
                 message = (
                     f'"{value}" is the label; write the type\'s key '
@@ -742,7 +734,7 @@ class _DocumentReader:
             unused = types.ENDPOINT_KINDS[kind]
             self.error(
                 location,
-                f"{_with_article(spec.label)} authorization does not use "
+                f"{with_article(spec.label)} authorization does not use "
                 f"{unused.article} {unused.label}; remove it or change the type.",
             )
             return None

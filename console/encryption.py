@@ -91,3 +91,8 @@ class EncryptedJSONField(models.TextField):
 
     def value_to_string(self, obj):
         return json.dumps(self.value_from_object(obj))
+
+
+# Every field class whose column holds a Fernet token: what key rotation
+# rewrites and what the admin never lets a URL filter reach.
+ENCRYPTED_FIELDS = (EncryptedTextField, EncryptedJSONField)

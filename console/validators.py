@@ -1,4 +1,4 @@
-"""Validators shared by the admin forms and the config importer.
+"""Validators shared by the models, the admin forms and the config importer.
 
 Each rule is on the model (a field validator) or is one function here, so the
 admin, the importer and any later API refuse the same values with the same
@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import models
 
 from twig.errors import TemplateError
 from twig.syntax.lexer import EOF, TEXT, tokenize
@@ -307,13 +306,3 @@ def validate_http_url(value: str) -> None:
         raise ValidationError(
             f'"{value}" is not a valid URL.', code="invalid"
         ) from None
-
-
-class HttpURLField(models.URLField):
-    """A URL field that takes absolute http(s) URLs only, with one clear message.
-
-    The stock URLField also takes ftp:// and says only "Enter a valid URL.";
-    the console calls and links http(s) addresses only.
-    """
-
-    default_validators = [validate_http_url]

@@ -40,8 +40,13 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "integry",
+    # Lower layers first: an app imports only those listed before it (and the
+    # plain `console` and `twig` packages). The admin discovers them in this
+    # order, so configuration finds the App admin it extends registered.
     "apps",
     "authorizations",
+    "connections",
+    "configuration",
 ]
 
 MIDDLEWARE = [

@@ -3,7 +3,8 @@
 import factory
 
 from apps.models import App
-from authorizations.models import Authorization, ConnectedAccount, Endpoint, Header
+from authorizations.models import Authorization, Endpoint, Header
+from connections.models import ConnectedAccount
 
 
 class AppFactory(factory.django.DjangoModelFactory):

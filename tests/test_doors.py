@@ -10,10 +10,10 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils.html import escape
 
-from apps.config_schema import dump_document
 from authorizations.rendering import render_header_value
+from configuration.schema import dump_document
 from tests.admin.forms import field_errors, submit
-from tests.config.helpers import database_state, run_command, write
+from tests.configuration.helpers import database_state, run_command, write
 from tests.factories import EndpointFactory, HeaderFactory
 from twig import TemplateError
 

@@ -1,10 +1,25 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
+# The roles as they were when this migration was written, when connected
+# accounts still belonged to authorizations. A migration keeps its own copy:
+# authorizations/roles.py describes today's labels, and connections 0001 moves
+# the connected-account permissions (and so these grants) to their new app.
+ROLES: dict[str, dict[str, tuple[str, ...]]] = {
+    "Integration developers": {
+        "apps.app": ("view", "add", "change", "delete"),
+        "authorizations.authorization": ("view", "add", "change", "delete"),
+        "authorizations.endpoint": ("view", "add", "change", "delete"),
+        "authorizations.header": ("view", "add", "change", "delete"),
+    },
+    "Account managers": {
+        "apps.app": ("view",),
+        "authorizations.connectedaccount": ("view", "change", "delete"),
+    },
+}
+
 
 def create_groups(apps, schema_editor):
-    from authorizations.roles import ROLES
-
     # Permissions are normally created after migrate; the groups need them now.
     for config in apps.get_app_configs():
         config.models_module = True
@@ -26,8 +41,6 @@ def create_groups(apps, schema_editor):
 
 
 def remove_groups(apps, schema_editor):
-    from authorizations.roles import ROLES
-
     apps.get_model("auth", "Group").objects.filter(name__in=list(ROLES)).delete()
 
 

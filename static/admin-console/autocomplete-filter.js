@@ -1,6 +1,6 @@
 /*
  * Reload a changelist when an autocomplete filter's search box picks an
- * object (see authorizations/admin_filters.py).
+ * object (see console/admin_filters.py).
  */
 "use strict";
 {

@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from apps.models import App
-from authorizations.models import Authorization, ConnectedAccount, Endpoint
+from authorizations.models import Authorization, Endpoint
+from connections.models import ConnectedAccount
 from tests.admin.forms import submit
 from tests.factories import (
     ConnectedAccountFactory,
@@ -112,9 +113,9 @@ def test_developer_is_kept_out_of_connected_accounts(member_client, world):
     *_, account = world
 
     for page in (
-        url("authorizations_connectedaccount_changelist"),
-        url("authorizations_connectedaccount_change", account.pk),
-        url("authorizations_connectedaccount_delete", account.pk),
+        url("connections_connectedaccount_changelist"),
+        url("connections_connectedaccount_change", account.pk),
+        url("connections_connectedaccount_delete", account.pk),
     ):
         assert client.get(page).status_code == 403, page
     assert "Connected accounts" not in client.get(url("index")).content.decode()
@@ -139,12 +140,10 @@ def test_account_manager_views_and_changes_connected_accounts(member_client, wor
     client = member_client(ACCOUNT_MANAGERS)
     *_, account = world
 
-    assert (
-        client.get(url("authorizations_connectedaccount_changelist")).status_code == 200
-    )
+    assert client.get(url("connections_connectedaccount_changelist")).status_code == 200
     response = submit(
         client,
-        url("authorizations_connectedaccount_change", account.pk),
+        url("connections_connectedaccount_change", account.pk),
         "connectedaccount_form",
         {"status": "revoked"},
     )

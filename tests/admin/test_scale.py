@@ -51,7 +51,7 @@ CHANGELISTS = [
     "apps_app_changelist",
     "authorizations_authorization_changelist",
     "authorizations_endpoint_changelist",
-    "authorizations_connectedaccount_changelist",
+    "connections_connectedaccount_changelist",
 ]
 
 
@@ -162,7 +162,7 @@ def test_pickers_and_filters_never_list_every_app(admin_client):
     for name, field in (
         ("authorizations_authorization_changelist", "app"),
         ("authorizations_endpoint_changelist", "authorization__app"),
-        ("authorizations_connectedaccount_changelist", "authorization__app"),
+        ("connections_connectedaccount_changelist", "authorization__app"),
     ):
         url = f"{reverse(f'admin:{name}')}?{field}__id__exact={chosen.pk}"
         html = admin_client.get(url).content.decode()

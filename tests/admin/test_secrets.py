@@ -49,7 +49,7 @@ def world(admin_client):
     )
     submit(
         admin_client,
-        reverse("admin:authorizations_connectedaccount_change", args=[account.pk]),
+        reverse("admin:connections_connectedaccount_change", args=[account.pk]),
         "connectedaccount_form",
         {"status": "active"},
     )
@@ -82,17 +82,17 @@ def admin_pages(app, authorization, endpoint, account):
         url("authorizations_endpoint_change", endpoint.pk),
         url("authorizations_endpoint_history", endpoint.pk),
         url("authorizations_endpoint_delete", endpoint.pk),
-        url("authorizations_connectedaccount_changelist"),
-        url("authorizations_connectedaccount_changelist") + "?q=alice",
-        url("authorizations_connectedaccount_changelist") + "?q=access-token",
-        url("authorizations_connectedaccount_changelist") + "?status__exact=active",
-        url("authorizations_connectedaccount_changelist")
+        url("connections_connectedaccount_changelist"),
+        url("connections_connectedaccount_changelist") + "?q=alice",
+        url("connections_connectedaccount_changelist") + "?q=access-token",
+        url("connections_connectedaccount_changelist") + "?status__exact=active",
+        url("connections_connectedaccount_changelist")
         + f"?authorization__app__id__exact={app.pk}",
-        url("authorizations_connectedaccount_changelist")
+        url("connections_connectedaccount_changelist")
         + "?authorization__type__exact=oauth2",
-        url("authorizations_connectedaccount_change", account.pk),
-        url("authorizations_connectedaccount_history", account.pk),
-        url("authorizations_connectedaccount_delete", account.pk),
+        url("connections_connectedaccount_change", account.pk),
+        url("connections_connectedaccount_history", account.pk),
+        url("connections_connectedaccount_delete", account.pk),
     ]
 
 
@@ -112,7 +112,7 @@ def test_masked_forms_are_shown_where_a_secret_is_stored(admin_client, world):
         reverse("admin:authorizations_authorization_change", args=[authorization.pk])
     ).content.decode()
     account_page = admin_client.get(
-        reverse("admin:authorizations_connectedaccount_change", args=[account.pk])
+        reverse("admin:connections_connectedaccount_change", args=[account.pk])
     ).content.decode()
 
     assert "Stored: ••••4242" in authorization_page
@@ -141,7 +141,7 @@ def test_delete_confirmations_do_not_show_secrets(admin_client, world):
         for changelist, pk in [
             ("apps_app_changelist", app.pk),
             ("authorizations_authorization_changelist", authorization.pk),
-            ("authorizations_connectedaccount_changelist", account.pk),
+            ("connections_connectedaccount_changelist", account.pk),
         ]
     ]
     for response in pages:

@@ -7,8 +7,9 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.db import connection
 
-from authorizations.encryption import DecryptionError
-from authorizations.models import Authorization, ConnectedAccount
+from authorizations.models import Authorization
+from connections.models import ConnectedAccount
+from console.encryption import DecryptionError
 from tests.factories import ConnectedAccountFactory, OAuth2AuthorizationFactory
 
 CLIENT_SECRET = "s3cr3t-client-value-7f1e"

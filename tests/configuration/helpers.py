@@ -6,9 +6,9 @@ from pathlib import Path
 
 from django.core.management import call_command
 
-from apps.configuration import export_apps_text
 from apps.models import App
 from authorizations.models import Authorization, Endpoint, Header
+from configuration.exporter import export_apps_text
 
 
 class CommandRun:

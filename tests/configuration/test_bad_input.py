@@ -5,7 +5,7 @@ import yaml
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from tests.config.helpers import database_state, run_command, write
+from tests.configuration.helpers import database_state, run_command, write
 from tests.factories import (
     AppFactory,
     ConnectedAccountFactory,

@@ -3,10 +3,10 @@
 import pytest
 from django.conf import settings
 
-from apps.configuration import export_apps_text
 from apps.models import App
 from authorizations.models import Authorization
-from tests.config.helpers import database_state, run_command
+from configuration.exporter import export_apps_text
+from tests.configuration.helpers import database_state, run_command
 
 pytestmark = pytest.mark.django_db
 

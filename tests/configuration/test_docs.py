@@ -5,9 +5,9 @@ import re
 import pytest
 from django.conf import settings
 
-from apps.configuration import export_apps_text
 from apps.models import App
-from tests.config.helpers import run_command, write
+from configuration.exporter import export_apps_text
+from tests.configuration.helpers import run_command, write
 
 pytestmark = pytest.mark.django_db
 

@@ -4,10 +4,10 @@ import pytest
 import yaml
 from django.core.management.base import CommandError
 
-from apps.configuration import export_apps_text
 from apps.models import App
 from authorizations.models import Authorization
-from tests.config.helpers import run_command
+from configuration.exporter import export_apps_text
+from tests.configuration.helpers import run_command
 from tests.factories import (
     AppFactory,
     AuthorizationFactory,

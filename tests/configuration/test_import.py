@@ -2,10 +2,10 @@ import pytest
 import yaml
 from django.core.management.base import CommandError
 
-from apps.configuration import export_apps_text
 from apps.models import App
 from authorizations.models import Authorization, Endpoint, Header
-from tests.config.helpers import database_state, run_command, write
+from configuration.exporter import export_apps_text
+from tests.configuration.helpers import database_state, run_command, write
 from tests.factories import (
     AppFactory,
     AuthorizationFactory,

@@ -11,12 +11,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.config_schema import MAX_FILE_SIZE, dump_document
-from apps.configuration import import_apps_config, read_config_source
 from apps.models import App
 from authorizations.models import Authorization, Endpoint, Header
-from tests.config.helpers import database_state, run_command, write
-from tests.config.test_bad_input import ACME, HEAD, import_expecting_errors
+from configuration.importer import import_apps_config, read_config_source
+from configuration.schema import MAX_FILE_SIZE, dump_document
+from tests.configuration.helpers import database_state, run_command, write
+from tests.configuration.test_bad_input import ACME, HEAD, import_expecting_errors
 
 pytestmark = pytest.mark.django_db
 

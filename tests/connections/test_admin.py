@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from authorizations.models import ConnectedAccount
+from connections.models import ConnectedAccount
 from tests.admin.forms import submit
 from tests.factories import (
     AppFactory,
@@ -15,12 +15,12 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-LIST_URL = reverse("admin:authorizations_connectedaccount_changelist")
+LIST_URL = reverse("admin:connections_connectedaccount_changelist")
 FORM = "connectedaccount_form"
 
 
 def change_url(account):
-    return reverse("admin:authorizations_connectedaccount_change", args=[account.pk])
+    return reverse("admin:connections_connectedaccount_change", args=[account.pk])
 
 
 @pytest.fixture
@@ -123,6 +123,6 @@ def test_only_status_is_editable(admin_client, accounts):
 
 
 def test_accounts_are_not_added_by_hand(admin_client):
-    response = admin_client.get(reverse("admin:authorizations_connectedaccount_add"))
+    response = admin_client.get(reverse("admin:connections_connectedaccount_add"))
 
     assert response.status_code == 403

@@ -198,10 +198,18 @@ def test_the_default_oauth2_token_templates_render_to_their_contracts():
     assert contract.values["scope"] == "read write"
 
 
-def test_the_default_user_info_template_turns_a_numeric_id_into_text():
+USER_INFO_RESPONSE = """\
+{
+  "user_identity": "{{ response.email }}",
+  "account_id": "{{ response.id }}"
+}
+"""
+
+
+def test_a_user_info_template_quoting_a_numeric_id_turns_it_into_text():
     _, contract = render_response(
         kind="user_info",
-        response_template=defaults.USER_INFO_RESPONSE,
+        response_template=USER_INFO_RESPONSE,
         context=context(
             response={"email": "a@example.com", "id": 42}, with_response=True
         ),

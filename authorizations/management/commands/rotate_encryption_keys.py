@@ -4,9 +4,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from authorizations.encryption import EncryptedJSONField, EncryptedTextField
-
-ENCRYPTED_FIELDS = (EncryptedTextField, EncryptedJSONField)
+from console.encryption import ENCRYPTED_FIELDS
 
 
 def encrypted_fields_by_model():

@@ -2,8 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.configuration import FORMATS, export_apps_text
 from apps.models import App
+from configuration.exporter import FORMATS, export_apps_text
 
 
 class Command(BaseCommand):

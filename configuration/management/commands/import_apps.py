@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.configuration import (
+from configuration.importer import (
     ConfigImportError,
     import_apps_config,
     read_config_source,

@@ -1,0 +1,47 @@
+"""Connected accounts: what a successful authorization leaves behind."""
+
+from django.db import models
+
+from authorizations.models import Authorization
+from console.encryption import EncryptedJSONField
+
+
+class ConnectedAccount(models.Model):
+    """An end user's account at an app, connected through an authorization."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        EXPIRED = "expired", "Expired"
+        ERROR = "error", "Error"
+        REVOKED = "revoked", "Revoked"
+
+    authorization = models.ForeignKey(
+        Authorization, on_delete=models.PROTECT, related_name="connected_accounts"
+    )
+    user_identity = models.CharField(max_length=500)
+    account_id = models.CharField(
+        "account ID", max_length=255, blank=True, help_text="The provider's stable id."
+    )
+    credentials = EncryptedJSONField(
+        default=dict, blank=True, help_text="Tokens and form credentials, encrypted."
+    )
+    extras = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.ACTIVE
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_refreshed_at = models.DateTimeField(null=True, blank=True)
+    last_verified_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+
+    def __str__(self):
+        return self.user_identity
+
+    @property
+    def app(self):
+        return self.authorization.app

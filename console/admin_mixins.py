@@ -1,0 +1,76 @@
+"""What every console ModelAdmin shares: http(s) URL fields and safe secrets."""
+
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+
+from console.encryption import ENCRYPTED_FIELDS
+from console.validators import validate_http_url
+
+
+def lookup_reaches_secret(model: type[models.Model], lookup: str) -> bool:
+    """Tell whether a changelist URL lookup reaches into an encrypted field.
+
+    The lookup is followed across relations (`authorization__client_secret`
+    from a connected account), so a secret is refused however it is reached.
+    """
+    for name in lookup.split("__"):
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            # A transform or an expression (startswith, has_key…): the path
+            # ended at a field that is not secret.
+            return False
+        if isinstance(field, ENCRYPTED_FIELDS):
+            return True
+        if field.related_model is None:
+            return False
+        model = field.related_model
+    return False
+
+
+class ConsoleAdminMixin:
+    """What every console admin shares.
+
+    get_absolute_url points at the admin page itself, so "View on site" would
+    only reload it. URL fields take http(s) only and assume https when no scheme
+    is typed.
+    """
+
+    view_on_site = False
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if not isinstance(db_field, models.URLField):
+            return super().formfield_for_dbfield(db_field, request, **kwargs)
+        field = super().formfield_for_dbfield(
+            db_field, request, assume_scheme="https", **kwargs
+        )
+        # One clear message instead of the generic "Enter a valid URL." twice.
+        field.validators = [validate_http_url]
+        return field
+
+
+class SecretLeavingChangeList(ChangeList):
+    """A changelist whose rows are loaded without the secrets no column reads."""
+
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        return queryset.defer(*self.model_admin.unlisted_secret_fields)
+
+
+class SecretSafeAdminMixin:
+    """Keep secret fields out of URL filters such as `?client_secret__startswith=`.
+
+    The changelist does not load those no column reads (`unlisted_secret_fields`):
+    each would be decrypted for every row of every page.
+    """
+
+    unlisted_secret_fields: tuple[str, ...] = ()
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if lookup_reaches_secret(self.model, lookup):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def get_changelist(self, request, **kwargs):
+        return SecretLeavingChangeList

@@ -1,0 +1,15 @@
+"""Model fields the console's apps share."""
+
+from django.db import models
+
+from console.validators import validate_http_url
+
+
+class HttpURLField(models.URLField):
+    """A URL field that takes absolute http(s) URLs only, with one clear message.
+
+    The stock URLField also takes ftp:// and says only "Enter a valid URL.";
+    the console calls and links http(s) addresses only.
+    """
+
+    default_validators = [validate_http_url]
