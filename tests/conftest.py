@@ -1,22 +1,64 @@
+"""Fixtures every test folder shares: fast password hashing, staff members, tmp."""
+
+import itertools
+from pathlib import Path
+
 import pytest
-from django.test import Client
+from django.contrib.auth.models import Group, Permission
+from django.test import Client, override_settings
 
 # Playwright on Debian's Chromium, for every test folder that drives a browser.
 pytest_plugins = ["tests.playwright_fixtures"]
 
 
-@pytest.fixture
-def superuser(django_user_model):
-    return django_user_model.objects.create_superuser(
-        username="root", email="root@example.com", password="pw-for-tests-only"
-    )
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing():
+    # Every admin_user, admin_client and browser login hashes a password, and
+    # no test exercises the hasher's cost: PBKDF2 would dominate them.
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+    ):
+        yield
 
 
 @pytest.fixture
-def staff_client(superuser) -> Client:
-    client = Client()
-    client.force_login(superuser)
-    return client
+def member_client(django_user_model):
+    """Return a function logging in a new staff member in a Client of its own.
+
+    ``member_client("Integration developers")`` joins the groups the migration
+    creates; ``permissions=["view_endpoint"]`` grants single permissions;
+    ``superuser=True`` grants everything; other keywords go to the Client
+    (``enforce_csrf_checks=True``).
+    """
+    numbers = itertools.count(1)
+
+    def log_in(
+        *groups: str, permissions=(), superuser: bool = False, **client_options
+    ) -> Client:
+        # No password: the client is logged in directly, and the password
+        # form is exercised in tests/integry/test_access.py.
+        user = django_user_model.objects.create_user(
+            username=f"member-{next(numbers)}",
+            is_staff=True,
+            is_superuser=superuser,
+        )
+        # The groups come from the migration, not from the test.
+        user.groups.add(*(Group.objects.get(name=name) for name in groups))
+        user.user_permissions.add(
+            *(Permission.objects.get(codename=codename) for codename in permissions)
+        )
+        client = Client(**client_options)
+        client.force_login(user)
+        return client
+
+    return log_in
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch) -> Path:
+    """Work in tmp_path, so messages name files as short relative paths."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
 def pytest_report_header(config):

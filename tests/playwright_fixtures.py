@@ -54,12 +54,36 @@ def page(browser):
 
 
 @pytest.fixture
-def admin_page(page, live_server, admin_user):
+def new_admin_page(browser, live_server, admin_user):
+    """Return a function opening a page logged in to the admin as a superuser.
+
+    Keywords go to the browser context (``permissions=["clipboard-read"]``);
+    the page's ``live_server_url`` is the console's address.
+    """
+    contexts = []
+
+    def open_page(**context_options):
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, **context_options
+        )
+        contexts.append(context)
+        page = context.new_page()
+        # Through the login form, as a user would: pytest-django's admin_user
+        # has the password "password".
+        page.goto(f"{live_server.url}/admin/login/")
+        page.fill("#id_username", admin_user.username)
+        page.fill("#id_password", "password")
+        page.click("input[type=submit]")
+        page.wait_for_url(f"{live_server.url}/admin/")
+        page.live_server_url = live_server.url
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def admin_page(new_admin_page):
     """A browser page logged in to the admin as a superuser."""
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", admin_user.username)
-    page.fill("#id_password", "password")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
-    page.live_server_url = live_server.url
-    return page
+    return new_admin_page()

@@ -192,13 +192,6 @@ CASES = {
 }
 
 
-@pytest.fixture
-def in_tmp(tmp_path, monkeypatch):
-    """Work in tmp_path, so messages name files as short relative paths."""
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def admin_errors(response, field: str) -> list[str]:
     """The messages the endpoint page shows at `field` (`headers.N.name` …)."""
     if not field.startswith("headers"):

@@ -313,14 +313,19 @@ def test_a_blank_name_taken_by_the_default_is_refused_at_the_name(admin_client):
 
 
 def test_same_name_in_another_app_is_fine(admin_client):
-    app = AppFactory()
+    OAuth2AuthorizationFactory(app=AppFactory(name="Acme"), name="Sign in")
+    other = AppFactory(name="Globex")
+
     response = submit(
         admin_client,
-        f"{ADD_URL}?app={app.pk}",
+        f"{ADD_URL}?app={other.pk}",
         FORM,
-        {"name": "API Key (second app)", "type": "api_key"},
+        {"name": "Sign in", "type": "api_key"},
     )
+
     assert response.status_code == 302
+    assert other.authorizations.filter(name="Sign in", type="api_key").exists()
+    assert Authorization.objects.filter(name="Sign in").count() == 2
 
 
 def test_authorization_url_must_be_http(admin_client):

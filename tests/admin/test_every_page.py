@@ -10,7 +10,6 @@ import pytest
 from django.contrib import admin
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.urls import reverse
 
@@ -78,24 +77,17 @@ def graph():
     return objects
 
 
-def login(role: str, django_user_model) -> Client:
-    if role == "superuser":
-        user = django_user_model.objects.create_superuser(
-            username="root", password="pw-for-tests-only"
-        )
-    else:
-        user = django_user_model.objects.create_user(
-            username="staff", password="pw-for-tests-only", is_staff=True
-        )
+def login(role: str, member_client) -> Client:
     kind, _, name = role.partition(":")
+    # A page that fails answers 500 here, as to a user, instead of raising.
+    client_options = {"raise_request_exception": False}
+    if role == "superuser":
+        return member_client(superuser=True, **client_options)
     if kind == "group":
-        # The groups come from the migration, not from the test.
-        user.groups.add(Group.objects.get(name=name))
-    elif kind == "view":
-        user.user_permissions.add(Permission.objects.get(codename=f"view_{name}"))
-    client = Client(raise_request_exception=False)
-    client.force_login(user)
-    return client
+        return member_client(name, **client_options)
+    if kind == "view":
+        return member_client(permissions=[f"view_{name}"], **client_options)
+    return member_client(**client_options)
 
 
 def admin_pages(graph) -> list[str]:
@@ -146,8 +138,8 @@ def assert_no_secret(html: str, where: str) -> None:
 
 
 @pytest.mark.parametrize("role", ROLE_NAMES)
-def test_every_admin_page_renders_without_secrets(role, graph, django_user_model):
-    client = login(role, django_user_model)
+def test_every_admin_page_renders_without_secrets(role, graph, member_client):
+    client = login(role, member_client)
 
     statuses = {}
     for page in admin_pages(graph):
@@ -162,8 +154,8 @@ def test_every_admin_page_renders_without_secrets(role, graph, django_user_model
 
 
 @pytest.mark.parametrize("role", ROLE_NAMES)
-def test_custom_posts_answer_every_role_without_error(role, graph, django_user_model):
-    client = login(role, django_user_model)
+def test_custom_posts_answer_every_role_without_error(role, graph, member_client):
+    client = login(role, member_client)
     endpoint = graph["endpoint"]
     preview_url = reverse("admin:authorizations_endpoint_preview")
 
@@ -196,8 +188,8 @@ def test_custom_posts_answer_every_role_without_error(role, graph, django_user_m
 
 
 @pytest.mark.parametrize("model", ["app", "authorization", "endpoint"])
-def test_view_only_change_page_is_read_only(model, graph, django_user_model):
-    client = login(f"view:{model}", django_user_model)
+def test_view_only_change_page_is_read_only(model, graph, member_client):
+    client = login(f"view:{model}", member_client)
     opts = type(graph[model])._meta
     url = reverse(
         f"admin:{opts.app_label}_{opts.model_name}_change", args=[graph[model].pk]
@@ -214,8 +206,8 @@ def test_view_only_change_page_is_read_only(model, graph, django_user_model):
     assert client.post(url, {"name": "Changed"}).status_code == 403
 
 
-def test_view_only_authorization_shows_the_secret_masked(graph, django_user_model):
-    client = login("view:authorization", django_user_model)
+def test_view_only_authorization_shows_the_secret_masked(graph, member_client):
+    client = login("view:authorization", member_client)
     authorization = graph["authorization"]
 
     html = client.get(
@@ -226,10 +218,8 @@ def test_view_only_authorization_shows_the_secret_masked(graph, django_user_mode
     assert_no_secret(html, "the authorization page")
 
 
-def test_view_only_authorization_lists_only_its_types_settings(
-    graph, django_user_model
-):
-    client = login("view:authorization", django_user_model)
+def test_view_only_authorization_lists_only_its_types_settings(graph, member_client):
+    client = login("view:authorization", member_client)
     keys = graph["authorization"].app.authorizations.get(name="Keys")
 
     html = client.get(
@@ -240,16 +230,11 @@ def test_view_only_authorization_lists_only_its_types_settings(
     assert "App credentials" not in html and "field-client_id" not in html
 
 
-def test_view_only_endpoint_shows_headers_to_who_may_see_them(graph, django_user_model):
+def test_view_only_endpoint_shows_headers_to_who_may_see_them(graph, member_client):
     endpoint = graph["endpoint"]
     url = reverse("admin:authorizations_endpoint_change", args=[endpoint.pk])
-    endpoint_only = login("view:endpoint", django_user_model).get(url)
-    viewer = django_user_model.objects.create_user(username="viewer", is_staff=True)
-    viewer.user_permissions.add(
-        *Permission.objects.filter(codename__in=["view_endpoint", "view_header"])
-    )
-    client = Client()
-    client.force_login(viewer)
+    endpoint_only = login("view:endpoint", member_client).get(url)
+    client = member_client(permissions=["view_endpoint", "view_header"])
 
     with_headers = client.get(url).content.decode()
 

@@ -27,21 +27,9 @@ RESPONSE_EDITOR = '.cm-editor[data-for="id_response_template"] .cm-content'
 
 
 @pytest.fixture
-def clipboard_page(browser, live_server, admin_user):
+def clipboard_page(new_admin_page):
     """A logged-in admin page whose scripts may write and read the clipboard."""
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900},
-        permissions=["clipboard-read", "clipboard-write"],
-    )
-    page = context.new_page()
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", admin_user.username)
-    page.fill("#id_password", "password")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
-    page.live_server_url = live_server.url
-    yield page
-    context.close()
+    return new_admin_page(permissions=["clipboard-read", "clipboard-write"])
 
 
 @pytest.fixture

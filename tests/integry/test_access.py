@@ -14,12 +14,6 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "pw-for-tests-only"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Logging in is exercised here, but not the hasher's cost.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def staff(django_user_model):
     return django_user_model.objects.create_user(
