@@ -62,10 +62,3 @@ TOKEN_ENDPOINT_DEFAULTS = {
         "response_template": OAUTH1_TOKEN_RESPONSE,
     },
 }
-
-USER_INFO_RESPONSE = """\
-{
-  "user_identity": "{{ response.email }}",
-  "account_id": "{{ response.id }}"
-}
-"""
