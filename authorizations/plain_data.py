@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from authorizations.wording import excerpt
+
 # Levels of lists and objects.  Real provider replies and config files nest
 # well under 20; far below the depth at which Python's recursion would fail.
 MAX_DEPTH = 64
@@ -39,8 +41,8 @@ def child_path(path: str, key: Any) -> str:
 
 
 def _where(path: str) -> str:
-    if len(path) > 100:  # a path through deep nesting: its start says enough
-        path = path[:99] + "…"
+    # A path through deep nesting: its start says enough.
+    path = excerpt(path, limit=100)
     return f" at {path}" if path else ""
 
 
