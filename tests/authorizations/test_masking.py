@@ -3,7 +3,7 @@ stays readable."""
 
 import pytest
 
-from authorizations.masking import SecretMasker, mask_secret, secrets_in
+from authorizations.masking import SecretMasker, mask_secret, masker_for, secrets_in
 
 LONG = "cs_live_8d7f6e5a4b3c2d1e0f9a7b6c"
 
@@ -121,3 +121,28 @@ def test_secrets_in_takes_text_and_numbers_not_flags_or_data():
     values = {"a": "x", "b": 1234, "c": True, "d": ["y"], "e": " ", "f": None}
     assert secrets_in(values, "abcdef") == ["x", "1234"]
     assert secrets_in(["not", "a", "mapping"], "a") == []
+
+
+def test_masker_for_hides_the_secrets_the_registry_names_and_nothing_else():
+    masker = masker_for(
+        request_body={"client_id": "console-client-4f2a9c", "client_secret": LONG},
+        query={"access_token": "2YotnFZFEjr1zCsicMWpAA", "username": "jason"},
+        response={"refresh_token": "rt_9Xq2LmN4vB7cK1zP5sD8fG", "scope": "read"},
+    )
+    shown = masker.value(
+        f"id=console-client-4f2a9c&secret={LONG}&token=2YotnFZFEjr1zCsicMWpAA"
+        "&user=jason&refresh=rt_9Xq2LmN4vB7cK1zP5sD8fG&scope=read"
+    )
+    assert shown == (
+        "id=console-client-4f2a9c&secret=••••7b6c&token=••••WpAA"
+        "&user=jason&refresh=••••D8fG&scope=read"
+    )
+
+
+def test_masker_for_masks_a_credential_header_whole():
+    masker = masker_for()
+    assert masker.header("X-Api-Key", "typed-into-the-template") == "••••late"
+    assert masker.header("Authorization", "Bearer typed-in-token-0001") == (
+        "Bearer ••••0001"
+    )
+    assert masker.header("Accept", "application/json") == "application/json"
