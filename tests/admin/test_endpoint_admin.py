@@ -1,4 +1,5 @@
 import json
+from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
@@ -122,13 +123,35 @@ def test_change_endpoint_and_its_headers(admin_client):
     ]
 
 
+def attribute(response, element_id: str, name: str) -> str | None:
+    """Return an attribute of the element with `element_id`, as a browser reads it."""
+    found = []
+
+    class Finder(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if attrs.get("id") == element_id:
+                found.append(attrs.get(name))
+
+    Finder().feed(response.content.decode())
+    [value] = found
+    return value
+
+
 def test_headers_inline_add_link_reads_add_header(admin_client):
     response = admin_client.get(change_url(EndpointFactory()))
 
     [headers] = response.context["inline_admin_formsets"]
-    options = json.loads(headers.inline_formset_data())["options"]
-    assert options["addText"] == "Add Header"
-    assert "&quot;addText&quot;: &quot;Add Header&quot;" in response.content.decode()
+    # What inlines.js reads: the group's data-inline-formset, as the page has it.
+    options = json.loads(attribute(response, "headers-group", "data-inline-formset"))
+    assert options == {
+        "name": "#headers",
+        "options": {
+            "prefix": "headers",
+            "addText": "Add Header",
+            "deleteText": "Remove",
+        },
+    }
     assert headers.formset.extra == 0
     assert [field["name"] for field in headers.fields()] == [
         "name",
