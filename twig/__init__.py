@@ -1,20 +1,67 @@
-"""Twig templates, rendered by one sandboxed Jinja2-based engine.
+"""Twig 3.5 templates, rendered by one sandboxed Jinja2-based engine.
 
-``compile_template(source)`` compiles (once per distinct source) and
-``render(source, context)`` renders a Twig 3.5 template with autoescape and
-strict_variables off, exactly as Twig would.  Every failure is a
-``TemplateError`` with ``message``, ``line`` and ``column``.
+The package knows nothing of Django or of the console; this module is its
+whole public interface, and code outside ``twig`` imports only from here.
 
-How it works and where the hooks are (printing, limits, timezone): see
-``environment``.
+Compiling and rendering (autoescape and strict_variables off, as Twig's
+defaults):
+
+* ``compile_template(source)`` compiles once per distinct source and returns
+  a ``Template``; ``template.render(context, timezone=...)`` renders it.
+* ``render(source, context)`` does both.
+* ``prepare_context(context)`` checks a context once (plain data only) to
+  render several templates with it.
+
+Rendering into a document (contextual escaping): ``render_escaped(source,
+context, output=Output.JSON)`` escapes each printed value for its place in a
+JSON body, a URL, a form body, a header value or plain text (``Output``);
+``check_header_value`` refuses a header value that would split a request.
+
+Limits: every compile and render is bounded (time, output, memory, size,
+nesting).  ``bounds(**changes)`` changes the bounds for a block of code,
+``current_limits()`` returns those in force, ``one_deadline()`` makes several
+renders share one time limit.  A bound reached raises ``TemplateLimitError``.
+
+Errors: every failure is a ``TemplateError`` (``TemplateSyntaxError`` when
+compiling, ``TemplateRuntimeError`` when rendering) with ``message``,
+``line`` and ``column``, worded for the template's author.
+
+Save-time checks: ``variables_read(source)`` lists the context variables a
+template reads, with their positions; ``text_parts(source)`` its literal
+text apart from its code.
+
+Comparing with real Twig: ``twig_report(error)`` words an error as Twig
+reports it, and ``collecting_notices()`` collects PHP's notices.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .environment import TwigEnvironment, TwigTemplate, get_environment
-from .errors import TemplateError, TemplateRuntimeError, TemplateSyntaxError
+from .analysis import TWIG_NAMES, VariableRead, text_parts, variables_read
+from .environment import (
+    PreparedContext,
+    TwigEnvironment,
+    TwigTemplate,
+    get_environment,
+    prepare_context,
+)
+from .errors import (
+    TemplateError,
+    TemplateInternalError,
+    TemplateRuntimeError,
+    TemplateSyntaxError,
+)
+from .escaping import Output, check_header_value, compile_escaped, render_escaped
+from .limits import (
+    CACHE_SOURCE,
+    Limits,
+    TemplateLimitError,
+    bounds,
+    current_limits,
+    one_deadline,
+)
+from .reference import collecting_notices, twig_report
 
 Template = TwigTemplate
 
@@ -38,12 +85,31 @@ def render(
 
 
 __all__ = [
+    "CACHE_SOURCE",
+    "TWIG_NAMES",
+    "Limits",
+    "Output",
+    "PreparedContext",
     "Template",
     "TemplateError",
+    "TemplateInternalError",
+    "TemplateLimitError",
     "TemplateRuntimeError",
     "TemplateSyntaxError",
     "TwigEnvironment",
+    "VariableRead",
+    "bounds",
+    "check_header_value",
+    "collecting_notices",
+    "compile_escaped",
     "compile_template",
+    "current_limits",
     "get_environment",
+    "one_deadline",
+    "prepare_context",
     "render",
+    "render_escaped",
+    "text_parts",
+    "twig_report",
+    "variables_read",
 ]

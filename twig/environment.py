@@ -33,7 +33,6 @@ from collections.abc import Mapping
 from jinja2 import Template
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from markupsafe import Markup
 
 from . import limits, php
 from .errors import (
@@ -42,6 +41,7 @@ from .errors import (
     TemplateSyntaxError,
     internal_error,
 )
+from .library import FILTERS, FUNCTIONS, TESTS
 from .syntax.codegen import TEMPLATE_FILENAME, TwigCodeGenerator
 from .syntax.parser import BUILTIN_TESTS, parse
 
@@ -51,19 +51,6 @@ DEFAULT_TIMEZONE = "UTC"
 _timezone: contextvars.ContextVar[str] = contextvars.ContextVar(
     "twig_timezone", default=DEFAULT_TIMEZONE
 )
-
-
-def _library_tables() -> tuple[dict, dict, dict]:
-    """Return the library's FILTERS, FUNCTIONS and TESTS (empty until it exists)."""
-    try:
-        from . import library
-    except ImportError:
-        return {}, {}, {}
-    return (
-        dict(getattr(library, "FILTERS", {})),
-        dict(getattr(library, "FUNCTIONS", {})),
-        dict(getattr(library, "TESTS", {})),
-    )
 
 
 def _print(value, site) -> str:
@@ -205,10 +192,9 @@ class TwigEnvironment(ImmutableSandboxedEnvironment):
             keep_trailing_newline=True,
             cache_size=0,
         )
-        filters, functions, tests = _library_tables()
-        self.filters = {**_fallback_filters(), **filters}
-        self.twig_functions = {**_fallback_functions(), **functions}
-        self.tests = dict(tests)
+        self.filters = dict(FILTERS)
+        self.twig_functions = dict(FUNCTIONS)
+        self.tests = dict(TESTS)
         self.globals = _RenderGlobals()
         self._cache: collections.OrderedDict = collections.OrderedDict()
         self._cache_size = cache_size
@@ -439,36 +425,6 @@ def _copy_mapping(value: Mapping, path: str, depth: int) -> dict:
             )
         items[php.normalize_key(key)] = _plain(item, f"{path}.{key}", depth + 1)
     return items
-
-
-# --- private fallbacks until the library provides these -------------------------
-
-
-def _fallback_filters() -> dict:
-    def escape(value, strategy="html", charset=None, autoescape=False):
-        if isinstance(value, Markup) and autoescape:
-            return value
-        text = php.to_str(value)
-        return (
-            text.replace("&", "&amp;")
-            .replace("<", "&lt;")
-            .replace(">", "&gt;")
-            .replace('"', "&quot;")
-            .replace("'", "&#039;")
-        )
-
-    return {"raw": lambda value: value, "escape": escape, "e": escape}
-
-
-def _fallback_functions() -> dict:
-    def range_(low, high, step=1):
-        low, high = php.to_number(low), php.to_number(high)
-        step = abs(step) or 1
-        if low <= high:
-            return list(range(low, high + 1, step))
-        return list(range(low, high - 1, -step))
-
-    return {"range": range_}
 
 
 _environment: TwigEnvironment | None = None

@@ -16,18 +16,14 @@ from __future__ import annotations
 
 import collections
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import twig
 from authorizations.rendering.context import RESPONSE_ONLY, moved_secrets, variables
 from authorizations.types import ENDPOINT_KINDS
 from authorizations.wording import closest_match
-from twig import compile_template, limits
-from twig.errors import TemplateError
-from twig.syntax import nodes as n
-
-# Names Twig itself gives every template.
-TWIG_NAMES = frozenset({"_self", "_context", "_charset", "loop"})
+from twig import TemplateError, VariableRead
 
 TEMPLATE_FIELDS = ("url", "request_template", "response_template")
 FIELD_LABELS = {
@@ -126,96 +122,6 @@ def compile_problem(source: str, *, field: str) -> TemplateProblem | None:
 
 
 @dataclass(frozen=True)
-class VariableUse:
-    """``root.key`` read at line/column (``key`` None: the root alone)."""
-
-    root: str
-    key: str | None
-    line: int | None
-    column: int | None
-
-
-def _children(node) -> Iterator:
-    yield from node.iter_child_nodes()
-    if isinstance(node, n.Module):
-        yield from node.macros.values()
-
-
-def _walk(node) -> Iterator:
-    """Yield every node under ``node``, macros' bodies included, depth first.
-
-    Without recursion: a chain of operators is as deep as it is long.
-    """
-    yield node
-    pending = [_children(node)]
-    while pending:
-        for child in pending[-1]:
-            yield child
-            pending.append(_children(child))
-            break
-        else:
-            pending.pop()
-
-
-def _bound_names(module: n.Module) -> set[str]:
-    """Return the names the template binds itself (set, for, macros, arrows…)."""
-    bound = set(TWIG_NAMES)
-    for node in _walk(module):
-        if isinstance(node, n.Set):
-            bound.update(node.names)
-        elif isinstance(node, n.For):
-            bound.update(t for t in (node.key, node.value) if isinstance(t, str))
-        elif isinstance(node, n.Macro):
-            bound.add(node.name)
-            bound.update(arg.name for arg in node.args if isinstance(arg, n.MacroArg))
-        elif isinstance(node, n.MacroArg):
-            bound.add(node.name)
-        elif isinstance(node, n.Arrow):
-            bound.update(node.params)
-        elif isinstance(node, n.Import):
-            bound.add(node.alias)
-        elif isinstance(node, n.FromImport):
-            bound.update(alias for _, alias in node.names)
-        elif isinstance(node, n.With) and isinstance(node.variables, n.Hash):
-            bound.update(
-                pair.key.value
-                for pair in node.variables.pairs
-                if isinstance(pair.key, n.Const) and isinstance(pair.key.value, str)
-            )
-    return bound
-
-
-def variable_uses(module: n.Module) -> list[VariableUse]:
-    """Return the context variables a parsed template reads, in source order.
-
-    Only what is written literally counts: ``requestBody[name]`` with a computed
-    ``name`` cannot be checked and is left alone.
-    """
-    bound = _bound_names(module)
-    uses: list[VariableUse] = []
-    attribute_roots: set[int] = set()
-    for node in _walk(module):
-        if not isinstance(node, n.GetAttr) or not isinstance(node.node, n.Name):
-            continue
-        root = node.node
-        attribute_roots.add(id(root))
-        if root.name in bound:
-            continue
-        key = None
-        if isinstance(node.arg, n.Const) and isinstance(node.arg.value, str):
-            key = node.arg.value
-        uses.append(VariableUse(root.name, key, root.lineno, root.col))
-    for node in _walk(module):
-        if (
-            isinstance(node, n.Name)
-            and id(node) not in attribute_roots
-            and node.name not in bound
-        ):
-            uses.append(VariableUse(node.name, None, node.lineno, node.col))
-    return sorted(uses, key=lambda u: (u.line or 0, u.column or 0))
-
-
-@dataclass(frozen=True)
 class Analysis:
     """What the checks learn from one source, whatever field it is in.
 
@@ -224,7 +130,7 @@ class Analysis:
     """
 
     error: tuple[str, int | None, int | None] | None
-    uses: tuple[VariableUse, ...] = ()
+    uses: tuple[VariableRead, ...] = ()
 
 
 class AnalysisCache:
@@ -237,7 +143,7 @@ class AnalysisCache:
     in force (size, nesting), so they are part of the key.
     """
 
-    def __init__(self, *, size: int = 512, source_chars: int = limits.CACHE_SOURCE):
+    def __init__(self, *, size: int = 512, source_chars: int = twig.CACHE_SOURCE):
         self._entries: collections.OrderedDict = collections.OrderedDict()
         self._size = size
         self._source_chars = source_chars
@@ -248,7 +154,7 @@ class AnalysisCache:
 
     def analyse(self, source: str) -> Analysis:
         """Return ``source``'s analysis, computing it on the first request."""
-        current = limits.current_limits()
+        current = twig.current_limits()
         key = (source, current)
         with self._lock:
             found = self._entries.get(key)
@@ -280,22 +186,13 @@ class AnalysisCache:
 
 def _analyse(source: str) -> Analysis:
     try:
-        compile_template(source)
+        uses = twig.variables_read(source)
     except TemplateError as error:
         return Analysis(error=(error.message, error.line, error.column))
-    return Analysis(error=None, uses=tuple(variable_uses(parse_source(source))))
+    return Analysis(error=None, uses=uses)
 
 
 ANALYSES = AnalysisCache()
-
-
-def parse_source(source: str) -> n.Module:
-    """Parse ``source`` into its syntax tree, knowing the engine's names."""
-    from twig.environment import get_environment
-    from twig.syntax.parser import parse
-
-    filters, functions, tests = get_environment().known_names()
-    return parse(source, filters=filters, functions=functions, tests=tests)
 
 
 def _did_you_mean(name: str, choices: Iterable[str]) -> str:
@@ -335,7 +232,7 @@ def variable_warnings(
 
 
 def _variable_message(
-    use: VariableUse,
+    use: VariableRead,
     available: Mapping[str, tuple[str, ...] | None],
     *,
     field: str,

@@ -2,16 +2,11 @@
 
 import pytest
 
+import twig
 from authorizations.rendering import checks
-from authorizations.rendering.checks import (
-    AnalysisCache,
-    check_endpoint_templates,
-    variable_uses,
-)
-from authorizations.rendering.checks import parse_source as parse
+from authorizations.rendering.checks import AnalysisCache, check_endpoint_templates
 from authorizations.rendering.context import variables
 from authorizations.wording import closest_match as suggest
-from twig import limits
 
 
 def check(kind="user_info", *, url="", request="", response="", headers=()):
@@ -153,17 +148,6 @@ def test_one_warning_per_variable():
     assert len(warnings) == 1
 
 
-def test_variable_uses_reads_paths_in_order():
-    uses = variable_uses(parse("{{ a.b }}\n{{ c }}{{ d['e'] }}{{ f[g] }}"))
-    assert [(u.root, u.key, u.line) for u in uses] == [
-        ("a", "b", 1),
-        ("c", None, 2),
-        ("d", "e", 2),
-        ("f", None, 2),
-        ("g", None, 2),
-    ]
-
-
 def test_suggest():
     keys = variables()["requestBody"]
     assert suggest("clientid", keys) == "client_id"
@@ -219,7 +203,7 @@ def test_the_cache_is_bounded_by_count_and_by_the_source_it_holds():
 
 def test_a_result_depends_on_the_limits_in_force():
     source = "{{ a }} {# limits in the key #}" + " " * 100
-    with limits.bounds(source=50):
+    with twig.bounds(source=50):
         problem = checks.compile_problem(source, field="url")
     assert problem is not None and "size limit" in problem.message
     # The error found under the smaller limit is not reused outside it.

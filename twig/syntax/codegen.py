@@ -165,10 +165,10 @@ class TwigCodeGenerator(CodeGenerator):
 
     def visit_print(self, node: n.Print) -> None:
         strategy = self.autoescape[-1]
-        expr = self.expr(node.node)
-        if strategy and not self.is_safe_for(strategy, node.node):
-            escape = self.binding("filter", "escape")
-            expr = f"rt.autoescape({escape}, {expr}, {strategy!r})"
+        if strategy:
+            expr = self.escaped_expr(node.node, strategy)
+        else:
+            expr = self.expr(node.node)
         site = PrintSite(len(self.print_sites), node.lineno, node.col, strategy)
         self.print_sites.append(site)
         self.line(f"w(p({expr}, {site.index}))", node)
@@ -428,26 +428,6 @@ class TwigCodeGenerator(CodeGenerator):
                 node, kind="test", name=name, first=self.expr(node.node)
             )
             return f"{alias}({args})"
-        return self.builtin_test(node)
-
-    def builtin_test(self, node: n.Test) -> str:
-        """Compile the tests Twig compiles inline, when the library lacks them."""
-        name = node.name
-        value = self.expr(node.node)
-        args = [self.expr(arg) for arg in node.args]
-        if name in ("null", "none"):
-            return f"php.is_null({value})"
-        if name == "same as":
-            return f"php.same_as({value}, {args[0]})"
-        if name == "divisible by":
-            return f"rt.divisible_by({value}, {args[0]})"
-        if name == "even":
-            return f"rt.is_even({value})"
-        if name == "odd":
-            return f"rt.is_odd({value})"
-        if name == "constant":
-            constant = self.binding("function", "constant")
-            return f"php.same_as({value}, {constant}({', '.join(args)}))"
         raise self.fail(f'Unknown "{name}" test.', node)
 
     def defined_test(self, node: n.Test) -> str:
@@ -588,9 +568,10 @@ class TwigCodeGenerator(CodeGenerator):
     def safe_for(self, node) -> set[str]:
         if isinstance(node, n.Const | n.MacroCall):
             return {"all"}
-        if isinstance(node, n.Conditional):
-            left = self.safe_for(node.expr1)
-            right = self.safe_for(node.expr2)
+        branches = _branches(node)
+        if branches is not None:
+            left = self.safe_for(branches[0])
+            right = self.safe_for(branches[1])
             if "all" in left:
                 return right
             if "all" in right:
@@ -616,6 +597,43 @@ class TwigCodeGenerator(CodeGenerator):
             return SAFE_FILTERS.get(node.name, set())
         return set()
 
+    def escaped_expr(self, node, strategy: str) -> str:
+        """Return the code of a printed value escaped for ``strategy``.
+
+        As Twig's EscaperNodeVisitor: when one branch of ``?:``, ``??`` or a
+        ternary is safe and the other is not, each branch is escaped on its
+        own, so a literal string in a branch prints as written.
+        """
+        branches = _branches(node)
+        if branches is not None:
+            safe = [self.is_safe_for(strategy, branch) for branch in branches]
+            if safe[0] != safe[1]:
+                return self.escaped_choice(node, strategy, safe[0])
+        if self.is_safe_for(strategy, node):
+            return self.expr(node)
+        return self.escaped(self.expr(node), strategy)
+
+    def escaped(self, code: str, strategy: str) -> str:
+        escape = self.binding("filter", "escape")
+        return f"rt.autoescape({escape}, {code}, {strategy!r})"
+
+    def escaped_choice(self, node, strategy: str, first_safe: bool) -> str:
+        """Return the code of a choice whose branches are escaped one by one."""
+        if isinstance(node, n.Binary) or node.expr1 is node.test:  # a ?? b, a ?: b
+            temp = self.unique("_v")
+            first = temp if first_safe else self.escaped(temp, strategy)
+            second = self.escaped_expr(
+                node.right if isinstance(node, n.Binary) else node.expr2, strategy
+            )
+            if isinstance(node, n.Binary):
+                left = self.lenient_expr(node.left)
+                return f"({first} if ({temp} := {left}) is not None else {second})"
+            test = self.expr(node.test)
+            return f"({first} if tr({temp} := {test}) else {second})"
+        first = self.escaped_expr(node.expr1, strategy)
+        second = self.escaped_expr(node.expr2, strategy)
+        return f"({first} if tr({self.expr(node.test)}) else {second})"
+
     def pre_escape(self, name: str) -> str | None:
         marked = getattr(
             self.environment.twig_lookup("filter", name), "twig_pre_escape", None
@@ -625,3 +643,12 @@ class TwigCodeGenerator(CodeGenerator):
     def is_safe_for(self, strategy: str, node) -> bool:
         safe = self.safe_for(node)
         return "all" in safe or strategy in safe
+
+
+def _branches(node) -> tuple | None:
+    """Return the two values ``?:``, ``??`` or a ternary chooses between."""
+    if isinstance(node, n.Conditional):
+        return node.expr1, node.expr2
+    if isinstance(node, n.Binary) and node.op == "??":
+        return node.left, node.right
+    return None

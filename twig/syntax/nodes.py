@@ -26,21 +26,37 @@ class _NodeType(nodes.NodeType):
         return type.__new__(mcs, name, bases, namespace)
 
 
-def _find_all(self, node_type):
-    """jinja2's ``find_all`` (descendants, depth first), without recursion.
+def walk(node):
+    """Yield every node under ``node`` (itself first), depth first.
 
-    A chain of operators (``a ~ b ~ …``, ``x or y or …``) is as deep as it is
-    long; walking it recursively would exhaust the stack.
+    Without recursion: a chain of operators (``a ~ b ~ …``, ``x or y or …``)
+    is as deep as it is long; walking it recursively would exhaust the stack.
+    A module's macros are walked too.
     """
-    pending = [iter(self.iter_child_nodes())]
+    yield node
+    pending = [_children(node)]
     while pending:
         for child in pending[-1]:
-            if isinstance(child, node_type):
-                yield child
-            pending.append(iter(child.iter_child_nodes()))
+            yield child
+            pending.append(_children(child))
             break
         else:
             pending.pop()
+
+
+def _children(node):
+    yield from node.iter_child_nodes()
+    if isinstance(node, Module):
+        yield from node.macros.values()
+
+
+def _find_all(self, node_type):
+    """jinja2's ``find_all`` (descendants, depth first), without recursion."""
+    found = walk(self)
+    next(found)  # the node itself is not its own descendant
+    for node in found:
+        if isinstance(node, node_type):
+            yield node
 
 
 class Expr(nodes.Expr, metaclass=_NodeType):

@@ -216,19 +216,6 @@ def has_every(array, arrow) -> bool:
     return all(php.is_truthy(arrow(value, key)) for key, value in loop_items(array))
 
 
-def divisible_by(value, divisor) -> bool:
-    return php.loose_eq(0, php.mod(value, divisor))
-
-
-def is_even(value) -> bool:
-    return php.loose_eq(php.mod(value, 2), 0)
-
-
-def is_odd(value) -> bool:
-    # OddTest compiles to "value % 2 != 0", so -3 is odd.
-    return not php.loose_eq(php.mod(value, 2), 0)
-
-
 _BRACKETS = {"(": ")", "[": "]", "{": "}", "<": ">"}
 _PCRE_FLAGS = {"i": regex.I, "m": regex.M, "s": regex.S, "x": regex.X}
 

@@ -14,8 +14,7 @@ import zoneinfo
 
 from django.core.management.base import BaseCommand
 
-from twig import TemplateError, compile_template, php
-from twig.errors import TemplateSyntaxError
+from twig import TemplateError, collecting_notices, compile_template, twig_report
 
 USAGE_EXIT = 2
 
@@ -53,13 +52,12 @@ class Command(BaseCommand):
         problem = input_problem(case)
         if problem:
             self.usage_error(problem)
-        collected: list[str] = []
-        php.notices.set(collected)
-        try:
-            output = render_case(case, strict=strict, timezone=timezone)
-        except TemplateError as error:
-            sys.stderr.write(twig_error(error)[0] + "\n")
-            sys.exit(1)
+        with collecting_notices() as collected:
+            try:
+                output = render_case(case, strict=strict, timezone=timezone)
+            except TemplateError as error:
+                sys.stderr.write(twig_report(error)[0] + "\n")
+                sys.exit(1)
         for message in collected:
             sys.stderr.write(f"twig_render: PHP warning: {message}\n")
         sys.stdout.write(output)
@@ -82,16 +80,13 @@ class Command(BaseCommand):
             if problem:
                 result.update(error=problem, type="input")
             else:
-                collected: list[str] = []
-                token = php.notices.set(collected)
-                try:
-                    result["output"] = render_case(
-                        case, strict=strict, timezone=timezone
-                    )
-                except TemplateError as error:
-                    result["error"], result["type"] = twig_error(error)
-                finally:
-                    php.notices.reset(token)
+                with collecting_notices() as collected:
+                    try:
+                        result["output"] = render_case(
+                            case, strict=strict, timezone=timezone
+                        )
+                    except TemplateError as error:
+                        result["error"], result["type"] = twig_report(error)
                 if collected and "output" in result:
                     result["warnings"] = collected
             emit(result)
@@ -115,37 +110,6 @@ def render_case(case: dict, *, strict: bool, timezone: str) -> str:
         data = {str(index): value for index, value in enumerate(data)}
     template = compile_template(case["template"], strict=strict)
     return template.render(data, timezone=timezone)
-
-
-# PHP's Error classes escape Twig unwrapped; its Exceptions Twig wraps in a
-# RuntimeError ("An exception has been thrown during the rendering …").
-PHP_ERROR_CLASSES = frozenset(
-    {
-        "Error",
-        "TypeError",
-        "ValueError",
-        "ArgumentCountError",
-        "ArithmeticError",
-        "DivisionByZeroError",
-    }
-)
-
-
-def twig_error(error: TemplateError) -> tuple[str, str]:
-    """Return the message and type the reference tool reports for ``error``."""
-    if isinstance(error, TemplateSyntaxError):
-        return error.twig_message(), "Twig\\Error\\SyntaxError"
-    cause = error.__cause__
-    if isinstance(cause, php.PhpError) and not isinstance(cause, php.TwigRuntimeError):
-        if cause.php_class in PHP_ERROR_CLASSES:
-            return f"{cause.php_class}: {cause}", cause.php_class
-        wrapped = TemplateError(
-            "An exception has been thrown during the rendering of a template "
-            f'("{cause}")',
-            line=error.line,
-        )
-        return wrapped.twig_message(), "Twig\\Error\\RuntimeError"
-    return error.twig_message(), "Twig\\Error\\RuntimeError"
 
 
 def emit(result: dict) -> None:
