@@ -126,3 +126,18 @@ def test_accounts_are_not_added_by_hand(admin_client):
     response = admin_client.get(reverse("admin:connections_connectedaccount_add"))
 
     assert response.status_code == 403
+
+
+def test_connected_accounts_have_their_own_section_on_the_index(admin_client):
+    response = admin_client.get(reverse("admin:index"))
+
+    sections = {app["app_label"]: app for app in response.context["app_list"]}
+    [model] = sections["connections"]["models"]
+    assert (sections["connections"]["name"], model["name"]) == (
+        "Connections",
+        "Connected accounts",
+    )
+    assert model["admin_url"] == LIST_URL
+    assert "connectedaccount" not in {
+        m["object_name"].lower() for m in sections["authorizations"]["models"]
+    }
