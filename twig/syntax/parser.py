@@ -122,6 +122,11 @@ class Parser:
             {"_self": ("template", None)}
         ]
         self.temp_counter = 0
+        # The tags whose bodies are being parsed, innermost last, for the
+        # message of a closing tag that does not match.
+        self.open_tags: list[str] = []
+        # Block names and the lines they were defined at (names are unique).
+        self.blocks: dict[str, int] = {}
 
     # --- template level --------------------------------------------------------
 
@@ -130,8 +135,15 @@ class Parser:
         return n.Module(body, self.macros, lineno=1, col=1)
 
     def subparse(self, test, drop_needle: bool = False) -> list:
+        """Parse up to the tag ``test`` accepts, or to the end of the template.
+
+        At the end of the template the body is returned as it is: the tag's
+        parser then fails on the missing end tag in Twig's words.
+        """
         stream = self.stream
         body: list = []
+        # Twig names the line where the body begins ("defined near line").
+        opened_at = stream.current.line
         while stream.current.type != EOF:
             token = stream.current
             if token.type == TEXT:
@@ -160,16 +172,23 @@ class Parser:
                             tag,
                         )
                     if test is not None:
-                        raise _error(f'Unexpected "{tag.value}" tag.', tag)
+                        raise _error(
+                            f'Unexpected "{tag.value}" tag (expecting closing tag '
+                            f'for the "{self.open_tags[-1]}" tag defined near '
+                            f"line {opened_at}).",
+                            tag,
+                        )
                     raise _error(f'Unknown "{tag.value}" tag.', tag)
                 stream.next()
-                node = handler(tag)
+                self.open_tags.append(tag.value)
+                try:
+                    node = handler(tag)
+                finally:
+                    self.open_tags.pop()
                 if node is not None:
                     body.append(node)
             else:
                 raise _error("Lexer or parser ended up in unsupported state.", token)
-        if test is not None:
-            raise _error("Unexpected end of template.", stream.current)
         return body
 
     # --- tags ------------------------------------------------------------------
@@ -350,8 +369,18 @@ class Parser:
     def parse_block_tag(self, token: Token) -> n.Block:
         stream = self.stream
         name = stream.expect(NAME).value
+        if name in self.blocks:
+            raise _error(
+                f"The block '{name}' has already been defined line "
+                f"{self.blocks[name]}.",
+                stream.current,
+            )
+        self.blocks[name] = token.line
         if stream.next_if(BLOCK_END):
+            # Imports inside a block are its own, as in a macro.
+            self.imported.append({})
             body = self.subparse(lambda t: t.value == "endblock", True)
+            self.imported.pop()
             end = stream.next_if(NAME)
             if end is not None and end.value != name:
                 raise _error(
@@ -691,7 +720,7 @@ class Parser:
         stream = self.stream
         args: list = []
         kwargs: list = []
-        stream.expect(
+        opening = stream.expect(
             PUNCTUATION,
             "(",
             "A list of arguments must begin with an opening parenthesis",
@@ -738,10 +767,11 @@ class Parser:
                     n.MacroArg(value.name, n.Const(None), lineno=value.lineno)
                 )
             elif kwargs:
+                # Twig checks this when compiling the call: at the call's line.
                 raise _error(
                     "Positional arguments cannot be used after named arguments"
                     + (f" for {call}." if call else "."),
-                    stream.current,
+                    opening,
                 )
             else:
                 args.append(value)
