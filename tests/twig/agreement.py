@@ -2,7 +2,9 @@
 
     .venv/bin/python tests/twig/agreement.py [-v]
 
-``-v`` also lists the cases that disagree.  Used for bench/README.md.
+``-v`` also lists the cases that disagree.  A case marked ``"message"``
+agrees only when the error says what Twig says, at Twig's line.  Used for
+bench/README.md.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integry.settings")
 
 from corpus_cases import areas, load_cases, load_expected  # noqa: E402
 
-from twig import TemplateError, compile_template  # noqa: E402
+from twig import TemplateError, compile_template, twig_report  # noqa: E402
 
 
 def agrees(case: dict, expected: dict | None) -> tuple[bool, str]:
@@ -28,6 +30,9 @@ def agrees(case: dict, expected: dict | None) -> tuple[bool, str]:
         output = compile_template(case["template"]).render(case["data"])
     except TemplateError as error:
         if "error" in expected:
+            said = twig_report(error)[0]
+            if case.get("message") and said != expected["error"]:
+                return False, f"said {said!r}, Twig {expected['error']!r}"
             return True, ""
         return False, f"raised {error}"
     if "error" in expected:

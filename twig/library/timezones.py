@@ -54,6 +54,12 @@ ABBREVIATIONS = {
 }
 
 
+class TimezoneError(PhpError):
+    """DateTimeZone refuses a name: an Exception in PHP, which Twig wraps."""
+
+    php_class = "Exception"
+
+
 class AbbreviationZone(_dt.tzinfo):
     """A zone named by an abbreviation such as EST (PHP timezone_type 2)."""
 
@@ -93,7 +99,7 @@ def offset_zone(
     if delta >= _dt.timedelta(hours=24):
         # PHP accepts up to +99:59; Python's zones stop short of a day.
         offset = f"{sign}{hours}:{minutes or '00'}"
-        raise PhpError(f"The timezone offset {offset} is not less than a day")
+        raise TimezoneError(f"The timezone offset {offset} is not less than a day")
     return _dt.timezone(-delta if sign == "-" else delta)
 
 
@@ -119,7 +125,9 @@ def make_timezone(value) -> _dt.tzinfo:
         return offset_zone(*match.groups())
     zone = identifier_zone(name) or abbreviation_zone(name)
     if zone is None:
-        raise PhpError(f"DateTimeZone::__construct(): Unknown or bad timezone ({name})")
+        raise TimezoneError(
+            f"DateTimeZone::__construct(): Unknown or bad timezone ({name})"
+        )
     return zone
 
 

@@ -311,6 +311,10 @@ class TwigCodeGenerator(CodeGenerator):
     def visit_import(self, node: n.Import) -> None:
         if not (isinstance(node.source, n.Name) and node.source.name == "_self"):
             self.line(f"rt.unsupported_import({self.expr(node.source)})", node)
+        else:
+            # Resolved by the parser: nothing to run, but a statement, for an
+            # "if" or "for" whose body is only this import.
+            self.line("pass", node)
 
     def visit_fromimport(self, node: n.FromImport) -> None:
         self.visit_import(node)
