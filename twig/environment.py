@@ -278,6 +278,11 @@ class TwigEnvironment(ImmutableSandboxedEnvironment):
                 self._cache_chars -= len(evicted)
         return template
 
+    def cached_sources(self) -> list[str]:
+        """Return the sources whose compiled templates the cache holds."""
+        with self._cache_lock:
+            return [source for source, _ in self._cache]
+
     def _compile_uncached(self, source: str, strict: bool) -> TwigTemplate:
         if not isinstance(source, str):
             raise TemplateSyntaxError("A template must be text.")

@@ -345,11 +345,16 @@ def render_escaped(
     """
     if output.__class__ is not Output:
         output = Output(output)  # "json" works as well as Output.JSON
-    return _render(compile_escaped(source), context, output, timezone)
+    return render_compiled(compile_escaped(source), context, output, timezone)
 
 
-def _render(template, context, output: Output, timezone, *, planned: bool = True):
-    """Render an escaping template; ``planned=False`` always reads markers."""
+def render_compiled(
+    template, context, output: Output, timezone, *, planned: bool = True
+):
+    """Render a template from ``compile_escaped`` for ``output``.
+
+    ``planned=False`` always reads markers instead of following the plan.
+    """
     if output is Output.TEXT:
         return template.render(context, timezone=timezone)
     if output is Output.HEADER:
@@ -467,7 +472,7 @@ def _url_query_text(site: Site, value) -> str:
     text = value if value.__class__ is str else _url_text(value, site)
     if _UNRESERVED(text):
         return text
-    return _percent_encode(text, _VALUE_TABLE, "~")
+    return percent_encode(text, _VALUE_TABLE, "~")
 
 
 def _url_after_start_text(site: Site, value) -> str:
@@ -476,7 +481,7 @@ def _url_after_start_text(site: Site, value) -> str:
         raise _Undecided("a dot segment")
     if _UNRESERVED(text):
         return text
-    return _percent_encode(text, _VALUE_TABLE, "~")
+    return percent_encode(text, _VALUE_TABLE, "~")
 
 
 def _url_start_text(site: Site, value) -> str:
@@ -653,7 +658,7 @@ _UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*").fullmatch
 _BARE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # What a value that starts the URL keeps as written: every character RFC 3986
 # allows in a URL; anything else (spaces, non-ASCII) is percent-encoded.
-_URL_SAFE = "!#$&'()*+,/:;=?@[]%"
+URL_SAFE = "!#$&'()*+,/:;=?@[]%"
 # A value that is a whole dot segment would leave its segment: clients resolve
 # "/users/../info" to "/info".  No encoding survives requests: it un-escapes
 # "%2E" (an unreserved character) and urllib3 then removes the dot segment.
@@ -689,17 +694,17 @@ def _url_text(value, site: Site) -> str:
     return php.to_str(value)
 
 
-def _percent_table(safe: str) -> list[str]:
+def percent_table(safe: str) -> list[str]:
     """Return what ``quote(…, safe=safe)`` writes for each ASCII character."""
     kept = frozenset(string.ascii_letters + string.digits + "_.-~" + safe)
     return [chr(c) if chr(c) in kept else f"%{c:02X}" for c in range(128)]
 
 
-_VALUE_TABLE = _percent_table("~")
-_URL_TABLE = _percent_table(_URL_SAFE)
+_VALUE_TABLE = percent_table("~")
+_URL_TABLE = percent_table(URL_SAFE)
 
 
-def _percent_encode(text: str, table: list[str], safe: str) -> str:
+def percent_encode(text: str, table: list[str], safe: str) -> str:
     """Percent-encode as ``urllib.parse.quote(text, safe=safe)`` does.
 
     ASCII text goes through ``str.translate`` (C, about three times faster
@@ -713,7 +718,7 @@ def _percent_encode(text: str, table: list[str], safe: str) -> str:
 
 def _keep_as_url_text(text: str) -> str:
     """Keep what a URL may hold as written; encode the rest and bare ``%``."""
-    return _percent_encode(_BARE_PERCENT.sub("%25", text), _URL_TABLE, _URL_SAFE)
+    return percent_encode(_BARE_PERCENT.sub("%25", text), _URL_TABLE, URL_SAFE)
 
 
 def _escape_url(state: str, value, site: Site, kind: Kind) -> tuple[str, str]:
@@ -745,7 +750,7 @@ def _escape_url(state: str, value, site: Site, kind: Kind) -> tuple[str, str]:
     # no value can add a path segment, a parameter or a fragment.
     if _UNRESERVED(text):
         return text, state
-    return _percent_encode(text, _VALUE_TABLE, "~"), state
+    return percent_encode(text, _VALUE_TABLE, "~"), state
 
 
 def _excerpt(text: str, limit: int = 60) -> str:
@@ -791,8 +796,8 @@ def _analyze(template: TwigTemplate) -> tuple[tuple[Site, ...], dict]:
     module = parse(template.source, filters=filters, functions=functions, tests=tests)
     found: list[tuple[n.Print, bool]] = []
     for macro in module.macros.values():
-        _walk(macro.body, captured=True, found=found)
-    _walk(module.body, captured=False, found=found)
+        _collect_prints(macro.body, captured=True, found=found)
+    _collect_prints(module.body, captured=False, found=found)
     lines = template.source.splitlines()
     sites = []
     index_of: dict[int, int] | None = {}
@@ -833,22 +838,22 @@ def _matching(found, print_site) -> tuple[n.Print | None, bool]:
     return None, False
 
 
-def _walk(body, *, captured: bool, found: list) -> None:
+def _collect_prints(body, *, captured: bool, found: list) -> None:
     for node in body or ():
         if isinstance(node, n.Print):
             found.append((node, captured))
         elif isinstance(node, n.If):
-            _walk(node.body, captured=captured, found=found)
+            _collect_prints(node.body, captured=captured, found=found)
             for branch in node.elif_ or ():
-                _walk(branch.body, captured=captured, found=found)
-            _walk(node.else_, captured=captured, found=found)
+                _collect_prints(branch.body, captured=captured, found=found)
+            _collect_prints(node.else_, captured=captured, found=found)
         elif isinstance(node, n.For):
-            _walk(node.body, captured=captured, found=found)
-            _walk(node.else_, captured=captured, found=found)
+            _collect_prints(node.body, captured=captured, found=found)
+            _collect_prints(node.else_, captured=captured, found=found)
         elif isinstance(node, n.Set):
-            _walk(node.body, captured=True, found=found)
+            _collect_prints(node.body, captured=True, found=found)
         elif isinstance(node, n.With | n.Block | n.AutoEscape):
-            _walk(node.body, captured=captured, found=found)
+            _collect_prints(node.body, captured=captured, found=found)
 
 
 def _kind(node) -> Kind:
@@ -922,7 +927,7 @@ _URL_STATES = frozenset({_START, _PATH, _QUERY, _FRAGMENT})
 _AFTER_START = frozenset({_PATH, _QUERY, _FRAGMENT})
 # Steps the flow may take before giving up (markers then): far above what
 # any real template needs, since each (body, states) pair is flowed once.
-_PLAN_STEPS = 100_000
+PLAN_STEPS = 100_000
 
 
 class _Unplanned(Exception):
@@ -961,7 +966,7 @@ def _plan(body, sites: tuple, index_of: dict, output: Output) -> tuple | None:
         entry = states
         for node in statements or ():
             steps[0] += 1
-            if steps[0] > _PLAN_STEPS:
+            if steps[0] > PLAN_STEPS:
                 raise _Unplanned
             cls = node.__class__
             if cls is n.Text:

@@ -537,9 +537,9 @@ def test_the_compile_cache_holds_a_bounded_amount_of_source(monkeypatch):
     environment = TwigEnvironment()
     for number in range(60):
         environment.compile_twig(f"{{# {number} #}}" + "{{ a }}" * 300)
-    held = sum(len(source) for source, _ in environment._cache)
-    assert held <= 32 * KiB
-    assert 0 < len(environment._cache) < 60
+    held = environment.cached_sources()
+    assert sum(len(source) for source in held) <= 32 * KiB
+    assert 0 < len(held) < 60
 
 
 # --- what remains ------------------------------------------------------------------

@@ -139,7 +139,7 @@ def _letter(moment: _dt.datetime, letter: str) -> str:  # noqa: C901
     if letter == "n":
         return str(moment.month)
     if letter == "t":
-        return str(strtotime._days_in_month(moment.year, moment.month))
+        return str(strtotime.days_in_month(moment.year, moment.month))
     if letter == "L":
         return "1" if strtotime.calendar.isleap(moment.year) else "0"
     if letter == "o":

@@ -395,7 +395,7 @@ def parse(text: str) -> Parsed:
     return parsed
 
 
-def _days_in_month(year: int, month: int) -> int:
+def days_in_month(year: int, month: int) -> int:
     return calendar.monthrange(year, month)[1]
 
 
@@ -414,7 +414,7 @@ def _nth_weekday(year: int, month: int, nth: int, weekday: int) -> int:
     first = 1 + (weekday - first_dow) % 7
     if nth > 0:
         return first + (nth - 1) * 7
-    last = _days_in_month(year, month)
+    last = days_in_month(year, month)
     last_dow = (_dt.date(year, month, last).weekday() + 1) % 7
     return last - (last_dow - weekday) % 7
 

@@ -524,7 +524,9 @@ def escaped_both_ways(source: str, context: dict, output: Output):
     for planned in (True, False):
         try:
             results.append(
-                escaping._render(template, context, output, None, planned=planned)
+                escaping.render_compiled(
+                    template, context, output, None, planned=planned
+                )
             )
         except TemplateError as error:
             results.append(("error", error.message, error.line, error.column))
@@ -555,7 +557,7 @@ def test_a_planned_template_escapes_as_its_markers_do(source):
 
 def test_corpus_templates_escape_the_same_with_a_plan_or_markers():
     """Every corpus template, as and within JSON and URLs, with hostile text."""
-    from tests.twig.corpus_cases import areas, load_cases
+    from .corpus_cases import areas, load_cases
 
     hostile = ['"', "\\", "a?b#c", "..", "x\ny", "https://h.example/?q#f", "", "é€"]
     wrappers = [
@@ -636,14 +638,14 @@ def test_a_render_done_again_keeps_the_first_renders_deadline():
         render_escaped("{% for i in 1..3 %}{{ i }}{% endfor %}", {}, output=Output.JSON)
 
 
-@pytest.mark.parametrize("safe", ["~", escaping._URL_SAFE])
+@pytest.mark.parametrize("safe", ["~", escaping.URL_SAFE])
 def test_percent_encoding_is_urllibs(safe):
-    table = escaping._percent_table(safe)
+    table = escaping.percent_table(safe)
     every_ascii = "".join(chr(c) for c in range(128))
     for text in [every_ascii, "id,login", "a b/c?d=e&f#g", "é€😀", "100%"]:
-        assert escaping._percent_encode(text, table, safe) == quote(text, safe=safe)
+        assert escaping.percent_encode(text, table, safe) == quote(text, safe=safe)
     with pytest.raises(UnicodeEncodeError):
-        escaping._percent_encode("a\udcffb", table, safe)
+        escaping.percent_encode("a\udcffb", table, safe)
 
 
 def test_numbers_are_written_as_json_dumps_writes_them():
@@ -674,10 +676,10 @@ def test_an_array_escaped_as_printed_is_sized_before_it_is_encoded(place):
 
 
 def test_a_plan_that_takes_too_many_steps_leaves_the_markers(monkeypatch):
-    monkeypatch.setattr(escaping, "_PLAN_STEPS", 5)
+    monkeypatch.setattr(escaping, "PLAN_STEPS", 5)
     source = '[{% for x in xs %}"{{ x }}",{% endfor %}"{{ v }}"]'
     template = escaping.EscapingEnvironment().compile_twig(source)
     assert template.escaping_printers == {}
     context = {"xs": ['a"', "b"], "v": "\\"}
-    text = escaping._render(template, context, Output.JSON, None)
+    text = escaping.render_compiled(template, context, Output.JSON, None)
     assert json.loads(text) == ['a"', "b", "\\"]
