@@ -29,9 +29,11 @@ class TemplateError(Exception):
         text = self.message
         if self.line is None:
             return text
-        if text.endswith("."):
+        # Twig puts the place before the final "." or "?" (Error::updateRepr).
+        end = "?" if text.endswith("?") else "."
+        if text.endswith((".", "?")):
             text = text[:-1]
-        return f'{text} in "{template_name}" at line {self.line}.'
+        return f'{text} in "{template_name}" at line {self.line}{end}'
 
 
 class TemplateSyntaxError(TemplateError):

@@ -44,6 +44,63 @@ UNSUPPORTED_TAGS = frozenset(
 )
 _RESERVED = {"true", "false", "none", "null"}
 
+# Twig 3.5's names in the order its extensions register them (CoreExtension,
+# then EscaperExtension): "Did you mean" lists close names in this order.
+TWIG_NAMES = {
+    "filter": (
+        "date", "date_modify", "format", "replace", "number_format", "abs",
+        "round", "url_encode", "json_encode", "convert_encoding", "title",
+        "capitalize", "upper", "lower", "striptags", "trim", "nl2br",
+        "spaceless", "join", "split", "sort", "merge", "batch", "column",
+        "filter", "map", "reduce", "reverse", "length", "slice", "first",
+        "last", "default", "keys", "escape", "e", "raw",
+    ),
+    "function": (
+        "max", "min", "range", "constant", "cycle", "random", "date",
+        "include", "source",
+    ),
+    "test": (
+        "even", "odd", "defined", "same as", "none", "null", "divisible by",
+        "constant", "empty", "iterable",
+    ),
+    "tag": (
+        "apply", "for", "if", "extends", "include", "block", "use", "macro",
+        "import", "from", "set", "flush", "do", "embed", "with", "deprecated",
+        "autoescape",
+    ),
+}  # fmt: skip
+
+
+def unknown(kind: str, name: str) -> str:
+    """Return Twig's message for an unknown name, with its suggestions."""
+    message = f'Unknown "{name}" {kind}.'
+    # SyntaxError::addSuggestions: a name within a third of the length in
+    # edits, or containing the unknown one; closest first.
+    close = [
+        (distance, candidate)
+        for candidate in TWIG_NAMES[kind]
+        if (distance := _levenshtein(name, candidate)) <= len(name) / 3
+        or name in candidate
+    ]
+    if not close:
+        return message
+    close.sort(key=lambda pair: pair[0])  # stable: ties keep Twig's order
+    names = '", "'.join(candidate for _, candidate in close)
+    return f'{message} Did you mean "{names}"?'
+
+
+def _levenshtein(a: str, b: str) -> int:
+    a, b = a.encode(), b.encode()  # PHP's levenshtein counts bytes
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y))
+            )
+        previous = current
+    return previous[-1]
+
 
 class TokenStream:
     def __init__(self, tokens: list[Token]):
@@ -178,7 +235,7 @@ class Parser:
                             f"line {opened_at}).",
                             tag,
                         )
-                    raise _error(f'Unknown "{tag.value}" tag.', tag)
+                    raise _error(unknown("tag", tag.value), tag)
                 stream.next()
                 self.open_tags.append(tag.value)
                 try:
@@ -643,7 +700,7 @@ class Parser:
             return n.MacroCall(symbol[1], args, [], **_at(token))
         args, kwargs = self.parse_arguments(named=True, call=f'function "{name}"')
         if name not in self.functions:
-            raise _error(f'Unknown "{name}" function.', token)
+            raise _error(unknown("function", name), token)
         return n.Function(name, args, kwargs, **_at(token))
 
     def parse_subscript(self, node):
@@ -703,7 +760,7 @@ class Parser:
             else:
                 args, kwargs = [], []
             if token.value not in self.filters:
-                raise _error(f'Unknown "{token.value}" filter.', token)
+                raise _error(unknown("filter", token.value), token)
             node = n.Filter(node, token.value, args, kwargs, **_at(token))
             if not stream.test(PUNCTUATION, "|"):
                 return node
@@ -807,7 +864,10 @@ class Parser:
                 stream.next()
                 name = two_words
         if name not in self.tests:
-            raise _error(f'Unknown "{name}" test.', token)
+            # Twig names the line of the tested value.
+            raise TemplateSyntaxError(
+                unknown("test", name), line=node.lineno, column=token.column
+            )
         args: list = []
         kwargs: list = []
         if stream.test(PUNCTUATION, "("):
