@@ -43,7 +43,7 @@ from .errors import (
 )
 from .library import FILTERS, FUNCTIONS, TESTS
 from .syntax.codegen import TEMPLATE_FILENAME, TwigCodeGenerator
-from .syntax.parser import BUILTIN_TESTS, parse
+from .syntax.parser import parse
 
 CACHE_SIZE = 512
 DEFAULT_TIMEZONE = "UTC"
@@ -216,7 +216,7 @@ class TwigEnvironment(ImmutableSandboxedEnvironment):
         return (
             set(self.filters),
             set(self.twig_functions) | {"attribute"},
-            set(self.tests) | BUILTIN_TESTS,
+            set(self.tests),
         )
 
     def twig_lookup(self, kind: str, name: str):

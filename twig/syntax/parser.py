@@ -34,10 +34,6 @@ from .lexer import (
 
 # Tests whose single argument may be written without parentheses.
 ONE_ARGUMENT_TESTS = frozenset({"same as", "divisible by"})
-# Tests the code generator compiles itself; the rest come from the library.
-BUILTIN_TESTS = frozenset(
-    {"defined", "null", "none", "same as", "divisible by", "even", "odd", "constant"}
-)
 # Tags Twig has that need other templates; there is only one template here.
 UNSUPPORTED_TAGS = frozenset(
     {"include", "extends", "embed", "use", "sandbox", "deprecated", "flush"}
