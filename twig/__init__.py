@@ -30,6 +30,9 @@ Save-time checks: ``variables_read(source)`` lists the context variables a
 template reads, with their positions; ``text_parts(source)`` its literal
 text apart from its code.
 
+Caches: ``compile_count()`` counts the compiles so far (a steady state
+compiles nothing); ``clear_caches()`` forgets every compiled template.
+
 Comparing with real Twig: ``twig_report(error)`` words an error as Twig
 reports it, and ``collecting_notices()`` collects PHP's notices.
 """
@@ -52,7 +55,13 @@ from .errors import (
     TemplateRuntimeError,
     TemplateSyntaxError,
 )
-from .escaping import Output, check_header_value, compile_escaped, render_escaped
+from .escaping import (
+    Output,
+    check_header_value,
+    compile_escaped,
+    get_escaping_environment,
+    render_escaped,
+)
 from .limits import (
     CACHE_SOURCE,
     Limits,
@@ -84,6 +93,17 @@ def render(
     )
 
 
+def compile_count() -> int:
+    """Return how many sources were compiled (cache misses) since start."""
+    return get_environment().compiles + get_escaping_environment().compiles
+
+
+def clear_caches() -> None:
+    """Forget every compiled template, to measure compiling from cold."""
+    get_environment().clear_cache()
+    get_escaping_environment().clear_cache()
+
+
 __all__ = [
     "CACHE_SOURCE",
     "TWIG_NAMES",
@@ -100,7 +120,9 @@ __all__ = [
     "VariableRead",
     "bounds",
     "check_header_value",
+    "clear_caches",
     "collecting_notices",
+    "compile_count",
     "compile_escaped",
     "compile_template",
     "current_limits",

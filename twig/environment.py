@@ -278,6 +278,12 @@ class TwigEnvironment(ImmutableSandboxedEnvironment):
                 self._cache_chars -= len(evicted)
         return template
 
+    def clear_cache(self) -> None:
+        """Forget every compiled template."""
+        with self._cache_lock:
+            self._cache.clear()
+            self._cache_chars = 0
+
     def cached_sources(self) -> list[str]:
         """Return the sources whose compiled templates the cache holds."""
         with self._cache_lock:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import twig
 from twig import (
     TemplateError,
     TemplateSyntaxError,
@@ -170,3 +171,17 @@ def test_a_render_may_use_its_own_printer():
     )
     assert printed == "<1@0>-<x@1>"
     assert template.render({"a": 1, "b": "x"}) == "1-x"
+
+
+def test_a_steady_state_compiles_nothing_until_the_caches_are_cleared():
+    source = "{{ 'compile count'|upper }}"
+    twig.render(source)
+    twig.render_escaped(source, {}, output=twig.Output.JSON)
+    before = twig.compile_count()
+    twig.render(source)
+    twig.render_escaped(source, {}, output=twig.Output.JSON)
+    assert twig.compile_count() == before
+    twig.clear_caches()
+    twig.render(source)
+    twig.render_escaped(source, {}, output=twig.Output.JSON)
+    assert twig.compile_count() == before + 2
