@@ -26,8 +26,12 @@ run: install
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# pytest-xdist: one worker per core (two in CI); TEST_WORKERS=0 runs the tests
+# in one process (for --pdb).
+TEST_WORKERS ?= auto
+
 test: install-dev
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

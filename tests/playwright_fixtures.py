@@ -8,6 +8,8 @@ import os
 import shutil
 
 import pytest
+from django.conf import settings
+from django.test import Client
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -18,6 +20,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+VIEWPORT = {"width": 1280, "height": 900}
 
 
 def chromium_path() -> str | None:
@@ -47,7 +51,7 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     yield page
     context.close()
@@ -63,18 +67,24 @@ def new_admin_page(browser, live_server, admin_user):
     contexts = []
 
     def open_page(**context_options):
-        context = browser.new_context(
-            viewport={"width": 1280, "height": 900}, **context_options
-        )
+        context = browser.new_context(viewport=VIEWPORT, **context_options)
         contexts.append(context)
+        # A real session, as the login form makes it, without loading the form
+        # in every test (0.6 s each); tests/integry/test_access.py logs in
+        # through the form.
+        client = Client()
+        client.force_login(admin_user)
+        cookie = settings.SESSION_COOKIE_NAME
+        context.add_cookies(
+            [
+                {
+                    "name": cookie,
+                    "value": client.cookies[cookie].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
         page = context.new_page()
-        # Through the login form, as a user would: pytest-django's admin_user
-        # has the password "password".
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", admin_user.username)
-        page.fill("#id_password", "password")
-        page.click("input[type=submit]")
-        page.wait_for_url(f"{live_server.url}/admin/")
         page.live_server_url = live_server.url
         return page
 
