@@ -29,6 +29,9 @@ PHP_ERROR_CLASSES = frozenset(
 
 def twig_report(error: TemplateError) -> tuple[str, str]:
     """Return the message and error class Twig reports for ``error``."""
+    php_class = getattr(error, "php_class", None)
+    if php_class in PHP_ERROR_CLASSES:  # a PHP function's refusal, unwrapped
+        return f"{php_class}: {error.message.rstrip('.')}", php_class
     if isinstance(error, TemplateSyntaxError):
         return error.twig_message(), "Twig\\Error\\SyntaxError"
     cause = error.__cause__

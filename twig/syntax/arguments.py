@@ -161,11 +161,14 @@ def _count_php_arguments(signature: Signature, given: int, call) -> None:
     else:
         bound, limit = "at most", most
     plural = "" if limit == 1 else "s"
-    raise _fail(
+    error = _fail(
         f"{signature.php_function}() expects {bound} {limit} argument{plural}, "
         f"{given} given.",
         call,
     )
+    # Refused here, before rendering; PHP refuses it when the call runs.
+    error.php_class = "ArgumentCountError"
+    raise error
 
 
 def _required(parameter: str, kind: str, name: str, node) -> TemplateSyntaxError:
