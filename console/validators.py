@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from twig.errors import TemplateError
-from twig.syntax.lexer import EOF, TEXT, tokenize
+from twig import TemplateError, text_parts
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
@@ -101,16 +100,10 @@ def template_literals(source: str) -> list[str] | None:
     template does not lex; its syntax error is reported by the template checks.
     """
     try:
-        tokens = tokenize(source)
+        parts = text_parts(source)
     except TemplateError:
         return None
-    parts: list[str] = []
-    for token in tokens:
-        if token.type == TEXT:
-            parts.append(token.value)
-        elif token.type != EOF and (not parts or parts[-1] != _CODE):
-            parts.append(_CODE)
-    return parts
+    return [_CODE if part is None else part for part in parts]
 
 
 def validate_header_name(value: str) -> None:
