@@ -261,9 +261,18 @@ class TwigCodeGenerator(CodeGenerator):
             self.statements(node.body)
             return
         saved = self.unique("_w")
-        variables = "None" if node.variables is None else self.expr(node.variables)
         self.line(f"{saved} = {self.ctx}", node)
-        self.line(f"{self.ctx} = rt.with_scope({self.ctx}, {variables}, {node.only})")
+        if node.variables is None:
+            self.line(f"{self.ctx} = rt.with_scope({self.ctx}, {{}}, {node.only})")
+        else:
+            # Twig: a failure computing the variables is at the tag's line,
+            # variables that are not a hash are refused at their own line.
+            variables = self.unique("_wv")
+            self.line(f"{variables} = {self.expr(node.variables)}")
+            self.line(
+                f"{self.ctx} = rt.with_scope({self.ctx}, {variables}, {node.only})",
+                node.variables,
+            )
         self.statements(node.body)
         self.line(f"{self.ctx} = {saved}")
 

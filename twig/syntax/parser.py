@@ -324,15 +324,13 @@ class Parser:
     def parse_with_tag(self, token: Token) -> n.With:
         stream = self.stream
         variables, only = None, False
-        # Twig refuses variables that are not a hash at their line.
-        where = _at(stream.current)
         if not stream.test(BLOCK_END):
             variables = self.parse_expression()
             only = bool(stream.next_if(NAME, "only"))
         stream.expect(BLOCK_END)
         body = self.subparse(lambda t: t.value == "endwith", True)
         stream.expect(BLOCK_END)
-        return n.With(variables, only, body, **where)
+        return n.With(variables, only, body, **_at(token))
 
     def parse_autoescape_tag(self, token: Token) -> n.AutoEscape:
         stream = self.stream

@@ -160,9 +160,7 @@ def leave_scope(context: dict, parent: dict, targets: tuple) -> dict:
 
 def with_scope(context: dict, variables, only: bool) -> dict:
     """Open a ``with`` scope: the given hash over (or instead of) the context."""
-    if variables is None:
-        values = {}
-    elif isinstance(variables, dict):
+    if isinstance(variables, dict):
         values = variables
     elif isinstance(variables, list):
         values = dict(enumerate(variables))
