@@ -43,11 +43,11 @@ import yaml  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+import twig  # noqa: E402
 from apps.models import App  # noqa: E402
 from authorizations.rendering import checks  # noqa: E402
 from configuration.importer import import_apps_config, read_config_source  # noqa: E402
 from configuration.schema import dump_document  # noqa: E402
-from twig import get_environment  # noqa: E402
 
 GOAL = 1.5
 
@@ -86,10 +86,7 @@ def forget_compiled_templates() -> None:
     compiled, while a large one has evicted them: the sizes would not compare.
     """
     checks.ANALYSES.clear()
-    environment = get_environment()
-    with environment._cache_lock:
-        environment._cache.clear()
-        environment._cache_chars = 0
+    twig.clear_caches()
 
 
 def timed_import(path: Path) -> tuple[float, float, int, str]:

@@ -53,7 +53,7 @@ WORST = [
 SERVER = r"""
 import ctypes, gc, json, sys, threading
 sys.path.insert(0, sys.argv[1])
-from twig import TemplateError, compile_template, limits
+from twig import TemplateError, bounds, compile_template
 
 def status(key):
     with open("/proc/self/status") as lines:
@@ -70,7 +70,7 @@ templates = [compile_template(source) for source in json.loads(sys.argv[2])]
 rounds, threads = int(sys.argv[3]), int(sys.argv[4])
 
 def render(template):
-    with limits.bounds(time=60):
+    with bounds(time=60):
         try:
             template.render({})
             return "rendered"
@@ -82,7 +82,7 @@ def settle():
     libc.malloc_trim(0)
 
 for template in templates:  # warm every code path once, at a small size
-    with limits.bounds(memory=64 * 1024):
+    with bounds(memory=64 * 1024):
         try:
             template.render({})
         except TemplateError:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from authorizations import types
-from twig.environment import prepare_context
+from twig import prepare_context
 
 # The App's fields a template may read: none of them is secret.
 APP_KEYS = ("name", "slug", "api_base_url", "docs_url")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from authorizations.plain_data import DataLimitError, check_data, check_integer_text
-from twig.errors import TemplateError
+from twig import TemplateError
 
 # An expiry further away than this is a unit mistake (milliseconds, a date
 # written as seconds), not a real token lifetime.

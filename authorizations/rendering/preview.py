@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+import twig
 from authorizations.masking import SecretMasker, masker_for
 from authorizations.plain_data import DataLimitError, check_data, check_text
 from authorizations.rendering.checks import TemplateProblem, check_endpoint_templates
@@ -24,8 +25,7 @@ from authorizations.rendering.request import (
     render_parts,
 )
 from authorizations.samples import read_json
-from twig import TemplateError, limits
-from twig.escaping import Output, render_escaped
+from twig import Output, TemplateError, render_escaped
 
 
 def preview_endpoint(
@@ -50,7 +50,7 @@ def preview_endpoint(
     command.  ``errors`` and ``warnings`` are the final lists: the rendering's
     and the save-time checks' (``check_endpoint_templates``), each problem once.
     """
-    with limits.one_deadline():
+    with twig.one_deadline():
         run = EndpointRender()
         inputs = _sample_inputs(samples, run.problems)
         request, output, contract = _preview_renders(

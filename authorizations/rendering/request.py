@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 
+import twig
 from authorizations.rendering.checks import TemplateProblem
 from authorizations.rendering.context import endpoint_context
 from authorizations.rendering.contracts import check_request_body
@@ -27,8 +28,7 @@ from console.validators import (
     describe_character,
     validate_header_name,
 )
-from twig import TemplateError, limits
-from twig.escaping import Output, check_header_value, render_escaped
+from twig import Output, TemplateError, check_header_value, render_escaped
 
 BODY_FORMATS = ("json", "form", "none")
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]").search
@@ -119,7 +119,7 @@ def render_request(
     takes no longer than one with a single template.  More than
     ``MAX_HEADERS_PER_ENDPOINT`` headers are refused before any is rendered.
     """
-    with limits.one_deadline():
+    with twig.one_deadline():
         run = EndpointRender()
         request = render_parts(
             method=method,
@@ -147,7 +147,7 @@ class EndpointRender:
     def __init__(self):
         self.problems: list[TemplateProblem] = []
         self.warnings: list[TemplateProblem] = []
-        self.limit = limits.current_limits().time
+        self.limit = twig.current_limits().time
         self.deadline = perf_counter() + self.limit
         self.timed_out = False
         self.refused = False  # too many headers: nothing was rendered
@@ -161,7 +161,7 @@ class EndpointRender:
             return None
         try:
             return render(*arguments, **options)
-        except limits.TemplateLimitError as error:
+        except twig.TemplateLimitError as error:
             if error.limit != "time":
                 self.problems.append(problem_from(field_name, error))
             else:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import twig
 from authorizations.rendering.context import endpoint_context
 from authorizations.rendering.contracts import ContractResult, check_response
-from twig import TemplateError, limits
-from twig.escaping import Output, render_escaped
+from twig import Output, TemplateError, render_escaped
 
 
 def render_response(
@@ -22,10 +22,10 @@ def render_response(
 
     Return the output text and the ``ContractResult``; a template that fails
     to render gives a result whose error is the template error.  Called
-    within ``limits.one_deadline()`` (with the request), it shares its limit.
+    within ``twig.one_deadline()`` (with the request), it shares its limit.
     """
     try:
-        with limits.one_deadline():
+        with twig.one_deadline():
             output = render_escaped(response_template, context, output=Output.JSON)
     except TemplateError as error:
         return "", ContractResult(ok=False, errors=[str(error)])

@@ -1,7 +1,7 @@
 """One time limit covers a whole preview, and a repeated preview does no
 parsing again.
 
-Times are compared with the configured limit (``limits.bounds(time=…)``),
+Times are compared with the configured limit (``twig.bounds(time=…)``),
 never with an absolute figure: before, each of 50 headers had a limit of its
 own, so a preview took 50 limits.
 """
@@ -12,10 +12,10 @@ from time import perf_counter
 import pytest
 from django.urls import reverse
 
+import twig
 from authorizations.rendering import checks
 from authorizations.samples import samples_for
 from console.validators import MAX_HEADERS_PER_ENDPOINT
-from twig import limits
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ def heavy_headers(count: int) -> list[dict]:
 
 
 def test_fifty_heavy_headers_share_one_time_limit(admin_client):
-    with limits.bounds(time=LIMIT):
+    with twig.bounds(time=LIMIT):
         started = perf_counter()
         response = post(admin_client, payload(headers=heavy_headers(50)))
         elapsed = perf_counter() - started
@@ -90,7 +90,7 @@ def test_fifty_heavy_headers_share_one_time_limit(admin_client):
 
 
 def test_a_heavy_url_body_and_response_share_one_time_limit(admin_client):
-    with limits.bounds(time=LIMIT):
+    with twig.bounds(time=LIMIT):
         started = perf_counter()
         response = post(
             admin_client,
@@ -116,7 +116,7 @@ def test_more_headers_than_an_endpoint_may_have_are_refused_in_words(admin_clien
     )
 
     # Refused before any is rendered: well within one (default) time limit.
-    assert perf_counter() - started < limits.current_limits().time
+    assert perf_counter() - started < twig.current_limits().time
     assert response.status_code == 400
     assert response.json() == {
         "error": f"An endpoint has at most {MAX_HEADERS_PER_ENDPOINT} headers; "

@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+import twig
 from authorizations import defaults
 from authorizations.models import Authorization
 from authorizations.rendering import (
@@ -26,7 +27,7 @@ from authorizations.rendering import (
 )
 from authorizations.samples import BASECAMP_AUTHORIZATION, samples_for
 from console.validators import MAX_HEADERS_PER_ENDPOINT
-from twig import TemplateError, limits
+from twig import TemplateError
 
 CATALOG = settings.BASE_DIR / "catalog"
 NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -337,7 +338,7 @@ def test_all_templates_of_a_request_share_one_time_limit():
         {"name": f"X-Heavy-{index}", "value": f"{HEAVY}{{# {index} #}}"}
         for index in range(MAX_HEADERS_PER_ENDPOINT)
     ]
-    with limits.bounds(time=0.3):
+    with twig.bounds(time=0.3):
         started = perf_counter()
         with pytest.raises(EndpointRenderError) as caught:
             render_request(
