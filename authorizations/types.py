@@ -97,21 +97,21 @@ INSTANCE_URL = CredentialField(
 
 # What the platform sends to a token endpoint besides the end user's fields
 # (RFC 6749 §4.1.3, §6; RFC 7636 §4.5; RFC 5849 §2.3): ``requestBody``.
-# The PKCE verifier and the tokens are secrets; an authorization code is
-# single-use and bound to the client (RFC 6749 §4.1.2, §10.5), so the preview
-# shows it, as a developer checks it reached the token request.
+# The PKCE verifier, the tokens and the codes are secrets: an authorization
+# code or an OAuth1 verifier, intercepted before use, is exchanged for a token
+# (RFC 6749 §10.5, RFC 5849 §4.2), so logs and previews mask them too.
 PLATFORM_PARAMETERS = (
     Variable("client_id"),
     Variable("client_secret", secret=True),
     Variable("redirect_uri"),
-    Variable("code"),
+    Variable("code", secret=True),
     Variable("grant_type"),
     Variable("refresh_token", secret=True),
     Variable("code_verifier", secret=True),
     Variable("scope"),
     Variable("state"),
     Variable("oauth_token"),
-    Variable("oauth_verifier"),
+    Variable("oauth_verifier", secret=True),
 )
 # What a connected account stores besides the end user's fields: ``query``.
 # The tokens come before the fields, the account's record after them.
