@@ -101,7 +101,7 @@ from .limits import (
     require_encoded,
 )
 from .syntax import nodes as n
-from .syntax.codegen import PrintSite, TwigCodeGenerator
+from .syntax.codegen import PrintSite, TwigCodeGenerator, choice_branches
 from .syntax.parser import parse
 
 
@@ -869,20 +869,11 @@ def _kind(node) -> Kind:
             if isinstance(first, n.Const) and first.value == "url":
                 return Kind.URL_ENCODED
         return Kind.VALUE
-    branches = _branches(node)
+    branches = choice_branches(node)
     if branches is not None:
         left, right = _kind(branches[0]), _kind(branches[1])
         return left if left is right else Kind.BRANCHED
     return Kind.VALUE
-
-
-def _branches(node) -> tuple | None:
-    """Return the two expressions ``?:``/``??`` chooses between, else None."""
-    if isinstance(node, n.Conditional):
-        return node.expr1, node.expr2
-    if isinstance(node, n.Binary) and node.op == "??":
-        return node.left, node.right
-    return None
 
 
 def _branching_nodes(node) -> frozenset[int]:
@@ -896,7 +887,7 @@ def _branching_nodes(node) -> frozenset[int]:
     pending = [node]
     while pending:
         current = pending.pop()
-        branches = _branches(current)
+        branches = choice_branches(current)
         if branches is None or _kind(current) is not Kind.BRANCHED:
             continue
         found.add(id(current))

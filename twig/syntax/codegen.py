@@ -581,7 +581,7 @@ class TwigCodeGenerator(CodeGenerator):
     def safe_for(self, node) -> set[str]:
         if isinstance(node, n.Const | n.MacroCall):
             return {"all"}
-        branches = _branches(node)
+        branches = choice_branches(node)
         if branches is not None:
             left = self.safe_for(branches[0])
             right = self.safe_for(branches[1])
@@ -617,7 +617,7 @@ class TwigCodeGenerator(CodeGenerator):
         ternary is safe and the other is not, each branch is escaped on its
         own, so a literal string in a branch prints as written.
         """
-        branches = _branches(node)
+        branches = choice_branches(node)
         if branches is not None:
             safe = [self.is_safe_for(strategy, branch) for branch in branches]
             if safe[0] != safe[1]:
@@ -658,7 +658,7 @@ class TwigCodeGenerator(CodeGenerator):
         return "all" in safe or strategy in safe
 
 
-def _branches(node) -> tuple | None:
+def choice_branches(node) -> tuple | None:
     """Return the two values ``?:``, ``??`` or a ternary chooses between."""
     if isinstance(node, n.Conditional):
         return node.expr1, node.expr2
