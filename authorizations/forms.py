@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib.admin.widgets import AdminTextareaWidget
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.utils.html import format_html
 
 from authorizations import types
@@ -15,7 +14,7 @@ from authorizations.rendering.checks import (
 )
 from authorizations.widgets import WriteOnlySecretField
 from authorizations.wording import with_article
-from console.validators import validate_endpoint_headers, validate_http_url
+from console.validators import validate_endpoint_headers
 
 # A form field built from a model field with choices says "Select a valid
 # choice"; the model's own message names the value and what it should be.
@@ -31,16 +30,6 @@ def _use_model_choice_messages(form: forms.ModelForm) -> None:
         if name in form.fields:
             message = model._meta.get_field(name).error_messages["invalid_choice"]
             form.fields[name].error_messages["invalid_choice"] = message
-
-
-def http_url_formfield(db_field, **kwargs):
-    """Build form fields so that URL fields take http(s) only, assuming https."""
-    if not isinstance(db_field, models.URLField):
-        return db_field.formfield(**kwargs)
-    field = db_field.formfield(assume_scheme="https", **kwargs)
-    # One clear message instead of the generic "Enter a valid URL." twice.
-    field.validators = [validate_http_url]
-    return field
 
 
 def template_error(problem: TemplateProblem) -> ValidationError:
@@ -132,7 +121,6 @@ class AuthorizationForm(forms.ModelForm):
             "use_pkce",
         ]
         widgets = {"scopes": forms.TextInput(attrs={"class": "vTextField"})}
-        formfield_callback = http_url_formfield
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

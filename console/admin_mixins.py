@@ -5,7 +5,6 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from console.encryption import ENCRYPTED_FIELDS
-from console.validators import validate_http_url
 
 
 def lookup_reaches_secret(model: type[models.Model], lookup: str) -> bool:
@@ -33,21 +32,11 @@ class ConsoleAdminMixin:
     """What every console admin shares.
 
     get_absolute_url points at the admin page itself, so "View on site" would
-    only reload it. URL fields take http(s) only and assume https when no scheme
-    is typed.
+    only reload it. (URL fields take http(s) only and assume https by
+    themselves: console.fields.HttpURLField.)
     """
 
     view_on_site = False
-
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        if not isinstance(db_field, models.URLField):
-            return super().formfield_for_dbfield(db_field, request, **kwargs)
-        field = super().formfield_for_dbfield(
-            db_field, request, assume_scheme="https", **kwargs
-        )
-        # One clear message instead of the generic "Enter a valid URL." twice.
-        field.validators = [validate_http_url]
-        return field
 
 
 class SecretLeavingChangeList(ChangeList):

@@ -13,3 +13,11 @@ class HttpURLField(models.URLField):
     """
 
     default_validators = [validate_http_url]
+
+    def formfield(self, **kwargs):
+        # Every form over the field, the admin's included: https is assumed
+        # when no scheme is typed, and one clear message replaces the form
+        # field's generic "Enter a valid URL." said twice.
+        field = super().formfield(**{"assume_scheme": "https", **kwargs})
+        field.validators = [validate_http_url]
+        return field
