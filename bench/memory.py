@@ -54,6 +54,9 @@ SERVER = r"""
 import ctypes, gc, json, sys, threading
 sys.path.insert(0, sys.argv[1])
 from twig import TemplateError, bounds, compile_template
+from twig import return_large_blocks_to_the_system
+
+return_large_blocks_to_the_system()  # as the console does at start
 
 def status(key):
     with open("/proc/self/status") as lines:

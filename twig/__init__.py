@@ -21,6 +21,8 @@ Limits: every compile and render is bounded (time, output, memory, size,
 nesting).  ``bounds(**changes)`` changes the bounds for a block of code,
 ``current_limits()`` returns those in force, ``one_deadline()`` makes several
 renders share one time limit.  A bound reached raises ``TemplateLimitError``.
+The memory bound holds in resident memory once the serving process has called
+``return_large_blocks_to_the_system()`` (a setting of the whole process).
 
 Errors: every failure is a ``TemplateError`` (``TemplateSyntaxError`` when
 compiling, ``TemplateRuntimeError`` when rendering) with ``message``,
@@ -69,6 +71,7 @@ from .limits import (
     bounds,
     current_limits,
     one_deadline,
+    return_large_blocks_to_the_system,
 )
 from .reference import collecting_notices, twig_report
 
@@ -126,6 +129,7 @@ __all__ = [
     "compile_escaped",
     "compile_template",
     "current_limits",
+    "return_large_blocks_to_the_system",
     "get_environment",
     "one_deadline",
     "prepare_context",

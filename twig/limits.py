@@ -67,8 +67,12 @@ _log = logging.getLogger(__name__)
 _getsizeof = sys.getsizeof
 
 
-def _return_large_blocks_to_the_system() -> None:
+def return_large_blocks_to_the_system() -> None:
     """Have glibc map every block over 128 KiB on its own (``M_MMAP_THRESHOLD``).
+
+    A setting of the whole process, so the process that serves renders calls
+    it once at start (the console does in ``integry.apps``); importing the
+    engine changes nothing of the process.
 
     By default glibc raises that threshold after the first large free, so the
     big lists and texts of later renders come from its per-thread arenas,
@@ -86,7 +90,6 @@ def _return_large_blocks_to_the_system() -> None:
 
 
 _M_MMAP_THRESHOLD = -3  # glibc's malloc.h
-_return_large_blocks_to_the_system()
 
 KiB = 1024
 MiB = 1024 * KiB

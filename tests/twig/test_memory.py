@@ -106,6 +106,9 @@ SERVER = textwrap.dedent(
     import json, sys, threading
     sys.path.insert(0, sys.argv[1])
     from twig import TemplateError, compile_template, limits
+    from twig import return_large_blocks_to_the_system
+
+    return_large_blocks_to_the_system()  # as the console does at start
 
     def status(key):
         with open("/proc/self/status") as lines:
