@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
@@ -6,7 +7,7 @@ from django.urls import reverse
 
 from authorizations import types
 from authorizations.wording import with_article
-from console.encryption import EncryptedTextField
+from console.encryption import EncryptedJSONField, EncryptedTextField
 from console.fields import HttpURLField
 from console.validators import (
     HTTP_METHODS,
@@ -23,6 +24,80 @@ def _join_words(parts: list[str]) -> str:
     if len(parts) < 2:
         return "".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+class GrantType(models.TextChoices):
+    """How an OAuth 2.0 authorization obtains its token (RFC 6749 §4.1, §4.4)."""
+
+    AUTHORIZATION_CODE = "authorization_code", "Authorization code"
+    CLIENT_CREDENTIALS = "client_credentials", "Client credentials"
+
+
+class ClientAuth(models.TextChoices):
+    """How the client proves itself to the token endpoint (RFC 6749 §2.3.1)."""
+
+    CLIENT_SECRET_BASIC = "client_secret_basic", "HTTP Basic (client_secret_basic)"
+    CLIENT_SECRET_POST = "client_secret_post", "In the body (client_secret_post)"
+    NONE = "none", "None: the templates send what the provider expects"
+
+
+class SignatureMethod(models.TextChoices):
+    """How OAuth 1.0a requests are signed (RFC 5849 §3.4)."""
+
+    HMAC_SHA1 = "HMAC-SHA1", "HMAC-SHA1"
+    HMAC_SHA256 = "HMAC-SHA256", "HMAC-SHA256"
+    RSA_SHA1 = "RSA-SHA1", "RSA-SHA1 (the consumer secret holds the private key)"
+    PLAINTEXT = "PLAINTEXT", "PLAINTEXT (https only)"
+
+
+# What the console itself puts on the authorize redirect: an extra parameter
+# may not replace one of these (RFC 6749 §4.1.1, RFC 7636 §4.3).
+RESERVED_AUTHORIZE_PARAMS = frozenset(
+    {
+        "client_id",
+        "redirect_uri",
+        "response_type",
+        "scope",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+    }
+)
+MAX_AUTHORIZE_PARAMS = 20
+
+
+def validate_authorize_params(value) -> None:
+    """Extra authorize parameters: an object of short texts, none the console's own."""
+    if not isinstance(value, dict):
+        raise ValidationError(
+            'Extra authorize parameters must be an object such as {"prompt": '
+            '"consent"}.'
+        )
+    if len(value) > MAX_AUTHORIZE_PARAMS:
+        raise ValidationError(
+            f"At most {MAX_AUTHORIZE_PARAMS} extra authorize parameters; "
+            f"there are {len(value)}."
+        )
+    for name, text in value.items():
+        if name in RESERVED_AUTHORIZE_PARAMS:
+            raise ValidationError(
+                f'"{name}" is set by the console itself and cannot be an extra '
+                "authorize parameter."
+            )
+        if not name.strip():
+            raise ValidationError("An extra authorize parameter has no name.")
+        if not isinstance(text, str):
+            raise ValidationError(
+                f'The extra authorize parameter "{name}" must be text, such as '
+                '"consent".'
+            )
+        for part in (name, text):
+            validate_no_nul_character(part)
+            if len(part) > 1000:
+                raise ValidationError(
+                    f'The extra authorize parameter "{name[:40]}" is over 1000 '
+                    "characters."
+                )
 
 
 class Authorization(models.Model):
@@ -57,6 +132,42 @@ class Authorization(models.Model):
         max_length=1000, blank=True, validators=[validate_no_nul_character]
     )
     use_pkce = models.BooleanField("use PKCE (S256)", default=False)
+    grant_type = models.CharField(
+        max_length=32,
+        choices=GrantType.choices,
+        default=GrantType.AUTHORIZATION_CODE,
+        error_messages={"invalid_choice": '"%(value)s" is not an OAuth 2.0 grant.'},
+    )
+    client_auth = models.CharField(
+        "client authentication",
+        max_length=32,
+        choices=ClientAuth.choices,
+        default=ClientAuth.NONE,
+        error_messages={
+            "invalid_choice": '"%(value)s" is not a client authentication method.'
+        },
+    )
+    scope_separator = models.CharField(
+        max_length=8,
+        default=" ",
+        blank=True,
+        validators=[validate_no_nul_character],
+    )
+    authorize_params = models.JSONField(
+        "extra authorize parameters",
+        default=dict,
+        blank=True,
+        validators=[validate_authorize_params],
+    )
+    issuer = HttpURLField("issuer", max_length=500, blank=True)
+    signature_method = models.CharField(
+        max_length=16,
+        choices=SignatureMethod.choices,
+        default=SignatureMethod.HMAC_SHA1,
+        error_messages={
+            "invalid_choice": '"%(value)s" is not an OAuth 1.0 signature method.'
+        },
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -98,6 +209,13 @@ class Authorization(models.Model):
             elif not endpoint.url.strip():
                 missing.append(f"a URL for its {kind.label}")
         return missing
+
+    def requested_scope(self) -> str:
+        """Return the scopes as the provider expects them: joined by the separator.
+
+        They are typed one per word, whatever the provider's separator.
+        """
+        return (self.scope_separator or " ").join(self.scopes.split())
 
     @property
     def completeness(self) -> str:
@@ -221,3 +339,66 @@ def prefetch_endpoints(lookup: str = "endpoints") -> Prefetch:
         "authorization_id", "kind", "method", "url"
     )
     return Prefetch(lookup, queryset=endpoints)
+
+
+class TestRun(models.Model):
+    """One press of Test authorization: the flow's steps and how it ended.
+
+    The steps are stored masked (``authorizations.flows.steps``).  While an
+    OAuth flow waits for the provider's callback, the run holds what the
+    callback must match: digests of its ``state`` and of the staff member's
+    session nonce, and, encrypted, what the flow needs to finish (the PKCE
+    verifier, the OAuth1 request token secret); ``pending`` is wiped when the
+    run ends.
+    """
+
+    __test__ = False  # a model, not a pytest test class
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        WAITING = "waiting", "Waiting for the provider"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    authorization = models.ForeignKey(
+        Authorization, on_delete=models.CASCADE, related_name="test_runs"
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.RUNNING
+    )
+    steps = models.JSONField(default=list, blank=True)
+    # How it ended, in words, masked: "Connected as …" or what went wrong.
+    message = models.TextField(blank=True)
+    user_identity = models.CharField(max_length=500, blank=True)
+    granted_scopes = models.CharField(max_length=1000, blank=True)
+    # The connected account the run created or updated: a plain id, since
+    # connections builds on authorizations and not the other way round.
+    connected_account_pk = models.PositiveBigIntegerField(null=True, blank=True)
+    state_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    session_digest = models.CharField(max_length=64, blank=True)
+    pending = EncryptedJSONField(default=dict, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["authorization", "-started_at"],
+                name="testrun_by_authorization",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.authorization} · test run {self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("admin:authorizations_testrun", args=[self.pk])

@@ -1,5 +1,6 @@
 """Connected accounts: what a successful authorization leaves behind."""
 
+from django.conf import settings
 from django.db import models
 
 from authorizations.models import Authorization
@@ -33,6 +34,16 @@ class ConnectedAccount(models.Model):
     last_refreshed_at = models.DateTimeField(null=True, blank=True)
     last_verified_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # What the provider granted (RFC 6749 §5.1), which may differ from what
+    # the authorization asked for.
+    granted_scopes = models.CharField(max_length=1000, blank=True)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -17,7 +17,18 @@ env = environ.Env()
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+# Where this console is reached from a browser: OAuth providers redirect to
+# PUBLIC_BASE_URL + /oauth/callback/, the one URL to register with them.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
+# Outgoing requests (authorizations/http.py): private, loopback and metadata
+# addresses are refused unless one of these CIDRs holds them (for local
+# development and tests: 127.0.0.1/32).
+OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
+OUTBOUND_CONNECT_TIMEOUT = env.float("OUTBOUND_CONNECT_TIMEOUT", default=5.0)
+OUTBOUND_READ_TIMEOUT = env.float("OUTBOUND_READ_TIMEOUT", default=15.0)
+OUTBOUND_TOTAL_TIMEOUT = env.float("OUTBOUND_TOTAL_TIMEOUT", default=30.0)
+OUTBOUND_MAX_BODY_BYTES = env.int("OUTBOUND_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 
 # The first key encrypts; every key decrypts, so a new key can be put first
 # while rows written under the old one stay readable until rotation.
@@ -121,4 +132,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # At DEBUG these log tokens, signatures and whole URLs: held at WARNING
+    # whatever LOG_LEVEL says.
+    "loggers": {
+        name: {"level": "WARNING"}
+        for name in ("oauthlib", "requests_oauthlib", "urllib3")
+    },
 }
