@@ -135,8 +135,8 @@ SECRET_RESPONSE_FIELDS = frozenset(
 )
 # Headers whose whole value is a credential, even when it came from no known
 # secret (an API key typed into the template): RFC 9110 §11.6.2, §11.7.2;
-# RFC 6265 §5.4; and the X-Api-Key, X-Auth-Token family by their suffix.
-SECRET_HEADER_NAMES = ("authorization", "proxy-authorization", "cookie")
+# RFC 6265 §4.1, §5.4; and the X-Api-Key, X-Auth-Token family by their suffix.
+SECRET_HEADER_NAMES = ("authorization", "proxy-authorization", "cookie", "set-cookie")
 SECRET_HEADER_SUFFIXES = ("-key", "-token", "-secret")
 
 _OAUTH2_SETTINGS = (
@@ -175,6 +175,8 @@ class AuthorizationType:
     app_settings: tuple[AppSetting, ...] = ()
     required_endpoints: tuple[str, ...] = ("user_info",)
     optional_endpoints: tuple[str, ...] = ("revoke",)
+    # The credential fields sent as HTTP Basic user and password (RFC 7617).
+    basic_auth: tuple[str, str] | None = None
 
     @property
     def secret_settings(self) -> frozenset[str]:
@@ -214,12 +216,14 @@ NINE_TYPES: tuple[AuthorizationType, ...] = (
         Flow.CREDENTIALS,
         credential_fields=(USERNAME, PASSWORD),
         required_endpoints=("user_info", "access_token"),
+        basic_auth=("username", "password"),
     ),
     AuthorizationType(
         "basic_url",
         "Basic with URL",
         Flow.CREDENTIALS,
         credential_fields=(USERNAME, PASSWORD, INSTANCE_URL),
+        basic_auth=("username", "password"),
     ),
     AuthorizationType(
         "basic_api_key",
@@ -228,6 +232,7 @@ NINE_TYPES: tuple[AuthorizationType, ...] = (
         credential_fields=(EMAIL_OR_USERNAME, API_KEY),
         required_endpoints=(),
         optional_endpoints=("user_info", "revoke"),
+        basic_auth=("username", "api_key"),
     ),
     AuthorizationType(
         "api_key", "API Key", Flow.CREDENTIALS, credential_fields=(API_KEY,)

@@ -426,11 +426,13 @@ def _parse_expires_in(value, result: ContractResult) -> int | None:
         result.errors.append(f"expires_in is negative ({_shown(number)} seconds).")
         return None
     if number > MAX_LIFETIME.total_seconds():
-        result.errors.append(
-            f"expires_in is {_shown(number)} seconds, more than ten years; is it "
-            "in milliseconds, or a date?"
+        # Some providers write "never" as a huge lifetime (2**31 - 1): the
+        # token is used, and refreshed in ten years at the latest.
+        result.warnings.append(
+            f"expires_in is {_shown(number)} seconds, more than ten years; it is "
+            "counted as ten years. Is it in milliseconds, or a date?"
         )
-        return None
+        return int(MAX_LIFETIME.total_seconds())
     return int(number)
 
 
