@@ -5,6 +5,7 @@ from django.db import models
 
 from authorizations.models import Authorization
 from console.encryption import EncryptedJSONField
+from console.validators import validate_no_nul_character
 
 
 class ConnectedAccount(models.Model):
@@ -19,9 +20,15 @@ class ConnectedAccount(models.Model):
     authorization = models.ForeignKey(
         Authorization, on_delete=models.PROTECT, related_name="connected_accounts"
     )
-    user_identity = models.CharField(max_length=500)
+    user_identity = models.CharField(
+        max_length=500, validators=[validate_no_nul_character]
+    )
     account_id = models.CharField(
-        "account ID", max_length=255, blank=True, help_text="The provider's stable id."
+        "account ID",
+        max_length=255,
+        blank=True,
+        help_text="The provider's stable id.",
+        validators=[validate_no_nul_character],
     )
     credentials = EncryptedJSONField(
         default=dict, blank=True, help_text="Tokens and form credentials, encrypted."
@@ -36,7 +43,9 @@ class ConnectedAccount(models.Model):
     last_error = models.TextField(blank=True)
     # What the provider granted (RFC 6749 §5.1), which may differ from what
     # the authorization asked for.
-    granted_scopes = models.CharField(max_length=1000, blank=True)
+    granted_scopes = models.CharField(
+        max_length=1000, blank=True, validators=[validate_no_nul_character]
+    )
     connected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

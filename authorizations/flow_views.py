@@ -1,0 +1,136 @@
+"""Test authorization: the admin pages that run a flow, and the OAuth callback.
+
+``AuthorizationAdmin.get_urls`` serves ``test_authorization`` and
+``test_run`` inside ``admin_site.admin_view`` (staff login, CSRF, no caching);
+``oauth_callback`` is the deployment's one callback URL (``/oauth/callback/``),
+where providers send the staff member back.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.cache import never_cache
+
+from authorizations import types
+from authorizations.callback import callback_url
+from authorizations.flows import CallbackRefused, finish_callback, start_run
+from authorizations.flows.forms import CredentialForm
+from authorizations.models import Authorization, TestRun
+
+RECENT_RUNS = 10
+
+
+def _authorization(model_admin, request, object_id) -> Authorization:
+    authorization = model_admin.get_object(request, object_id)
+    if authorization is None:
+        raise Http404("There is no authorization with this id.")
+    return authorization
+
+
+def test_authorization(request, object_id, *, model_admin):
+    """Start a test: a credential form, or a page that sends to the provider."""
+    authorization = _authorization(model_admin, request, object_id)
+    if not model_admin.has_change_permission(request, authorization):
+        raise PermissionDenied
+    spec = authorization.spec
+    form = None
+    if spec.flow == types.Flow.CREDENTIALS:
+        form = CredentialForm(request.POST or None, spec=spec)
+    if request.method == "POST" and (form is None or form.is_valid()):
+        started = start_run(
+            authorization,
+            user=request.user,
+            session=request.session,
+            values=form.cleaned_data if form is not None else None,
+        )
+        if started.redirect:
+            return HttpResponseRedirect(started.redirect)
+        return HttpResponseRedirect(started.run.get_absolute_url())
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "original": authorization,
+        "authorization": authorization,
+        "spec": spec,
+        "form": form,
+        "callback_url": callback_url() if spec.flow != types.Flow.CREDENTIALS else "",
+        "missing": authorization.missing_parts(),
+        "title": f"Test {authorization}",
+        "recent_runs": recent_runs(authorization),
+    }
+    return TemplateResponse(
+        request, "admin/authorizations/authorization/test.html", context
+    )
+
+
+def recent_runs(authorization, limit: int = RECENT_RUNS):
+    return list(
+        authorization.test_runs.select_related("started_by").defer("pending", "steps")[
+            :limit
+        ]
+    )
+
+
+def account_url(run: TestRun, user) -> str:
+    """The connected account's admin page, for a staff member who may see it."""
+    if not run.connected_account_pk or not user.has_perm(
+        "connections.view_connectedaccount"
+    ):
+        return ""
+    try:
+        return reverse(
+            "admin:connections_connectedaccount_change",
+            args=[run.connected_account_pk],
+        )
+    except NoReverseMatch:
+        return ""
+
+
+def test_run(request, run_id, *, model_admin):
+    """Show a run's step log and how it ended."""
+    run = get_object_or_404(
+        TestRun.objects.select_related("authorization__app", "started_by"), pk=run_id
+    )
+    if not model_admin.has_view_or_change_permission(request, run.authorization):
+        raise PermissionDenied
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "original": run.authorization,
+        "run": run,
+        "account_url": account_url(run, request.user),
+        "can_test": model_admin.has_change_permission(request, run.authorization),
+        "title": f"Test run of {run.authorization}",
+    }
+    return TemplateResponse(
+        request, "admin/authorizations/authorization/test_run.html", context
+    )
+
+
+@never_cache
+@staff_member_required
+def oauth_callback(request):
+    """Finish the run the provider's callback names, or say why it cannot."""
+    try:
+        run = finish_callback(request.GET, user=request.user, session=request.session)
+    except CallbackRefused as refused:
+        run = refused.run
+        context = {
+            **admin.site.each_context(request),
+            "title": "The sign-in could not be finished",
+            "message": refused.message,
+            "run_url": run.get_absolute_url() if run else "",
+        }
+        return TemplateResponse(
+            request, "authorizations/callback_refused.html", context, status=400
+        )
+    return HttpResponseRedirect(run.get_absolute_url())
+
+
+__all__ = ["oauth_callback", "recent_runs", "test_authorization", "test_run"]

@@ -1,0 +1,365 @@
+"""One step of a flow: an endpoint rendered, sent, answered and mapped.
+
+``call_endpoint`` renders the endpoint's templates into a request, adds what
+the flow itself sends (``FlowAuth``: client credentials, HTTP Basic, an
+OAuth 1.0a signature), sends it through the one guarded client, reads the
+reply (JSON, a form, or text) and maps it through the response template to
+its contract.  Every failure ends the step with what went wrong in words and,
+where one helps, a hint.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+
+from authorizations import http, types
+from authorizations.flows.steps import FlowError, Step, StepLog, body_excerpt
+from authorizations.plain_data import DataLimitError
+from authorizations.rendering import (
+    EndpointRenderError,
+    endpoint_context,
+    render_endpoint_request,
+    render_response,
+)
+from authorizations.rendering.checks import FIELD_LABELS
+from authorizations.samples import read_json
+from authorizations.wording import excerpt
+
+FORM = "application/x-www-form-urlencoded"
+
+# RFC 6749 §5.2: what a token endpoint's error code usually means for the
+# developer looking at the run.
+TOKEN_ERROR_HINTS = {
+    "invalid_client": "check the client secret and whether the provider expects "
+    "client_secret_basic or client_secret_post (the authorization's Client "
+    "authentication setting).",
+    "invalid_grant": "the code or token was refused: it may have been used "
+    "already or expired, or the redirect URI differs from the one the provider "
+    "has registered.",
+    "unauthorized_client": "the provider does not allow this client this grant; "
+    "check the app's settings at the provider.",
+    "unsupported_grant_type": "check grant_type in the request template.",
+    "invalid_scope": "check the authorization's scopes against the provider's "
+    "documentation.",
+    "invalid_token": "the access token was not accepted; check how the "
+    "endpoint's headers send it.",
+    "invalid_request": "a parameter is missing, repeated or malformed; compare "
+    "the request with the provider's documentation.",
+}
+STATUS_HINTS = {
+    401: "the credentials were not accepted; check the Authorization header "
+    "template and the credentials.",
+    403: "the credentials were accepted but lack permission; check the scopes.",
+    404: "check the endpoint's URL.",
+    405: "check the endpoint's method.",
+}
+
+
+def basic_credentials(user: str, password: str, *, form_encoded: bool) -> str:
+    """Return an ``Authorization: Basic`` value (RFC 7617).
+
+    A client's credentials are form-urlencoded first (RFC 6749 §2.3.1), so a
+    colon in a client id survives; an end user's are sent as typed.
+    """
+    if form_encoded:
+        user, password = quote(user, safe=""), quote(password, safe="")
+    pair = f"{user}:{password}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+@dataclass
+class FlowAuth:
+    """What a flow adds to an endpoint's request, and in whose name."""
+
+    label: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body_params: dict[str, str] = field(default_factory=dict)
+    signer: object | None = None  # a requests AuthBase (OAuth 1.0a)
+    signed_as: str = ""  # what the step log shows for the signature header
+    # PLAINTEXT signatures carry the secret itself (RFC 5849 §3.4.4).
+    requires_https: bool = False
+
+
+@dataclass
+class Reply:
+    """A provider's reply, read: its parsed data and the contract's values."""
+
+    status: int
+    data: object
+    values: dict
+
+
+def endpoint_label(endpoint) -> str:
+    return types.ENDPOINT_KINDS[endpoint.kind].label
+
+
+def call_endpoint(
+    log: StepLog,
+    name: str,
+    endpoint,
+    *,
+    request_body: dict | None = None,
+    query: dict | None = None,
+    auth: FlowAuth | None = None,
+    check: Callable[[Step, Reply], None] | None = None,
+) -> Reply:
+    """Run one endpoint as the step ``name``; raise ``FlowError`` when it fails.
+
+    ``check`` judges the reply within the step (a token's type and size), so
+    its failure is the step's.
+    """
+    step = log.start(name)
+    try:
+        reply = _call(step, endpoint, request_body or {}, query or {}, auth)
+        if check is not None:
+            check(step, reply)
+        return reply
+    except FlowError as error:
+        step.error, step.hint = error.message, error.hint
+        raise
+    finally:
+        step.finish()
+
+
+def _call(step: Step, endpoint, request_body, query, auth) -> Reply:
+    label = endpoint_label(endpoint)
+    try:
+        rendered = render_endpoint_request(
+            endpoint, request_body=request_body, query=query
+        )
+    except EndpointRenderError as error:
+        problems = "; ".join(
+            f"{FIELD_LABELS.get(p.field.split('.')[0], p.field)}: {p.message}"
+            for p in error.problems
+        )
+        raise FlowError(
+            f"The {label}'s templates could not be rendered: {problems}",
+            "Open the endpoint and use its preview to see each template's output.",
+        ) from None
+    step.warnings.extend(rendered.warnings)
+    if auth and auth.requires_https and urlsplit(rendered.url).scheme != "https":
+        raise FlowError(
+            f"{auth.label} with PLAINTEXT sends the consumer secret as it is, so "
+            f"the console sends it over https only; the {label}'s URL is "
+            f'"{rendered.url}".',
+            "Use an https URL, or an HMAC signature method.",
+        )
+    headers, signer = _merge_headers(step, auth, rendered.headers)
+    body = _add_body_params(step, auth, rendered.body, rendered.content_type)
+    if body is not None and not any(n.lower() == "content-type" for n, _ in headers):
+        headers.append(("Content-Type", FORM))
+    shown_headers = list(headers)
+    if signer is not None:
+        shown_headers.append(("Authorization", auth.signed_as))
+    step.request = {
+        "method": rendered.method,
+        "url": rendered.url,
+        "headers": shown_headers,
+        "body": body,
+    }
+    try:
+        response = http.send(
+            rendered.method,
+            rendered.url,
+            headers=headers,
+            body=body,
+            auth=signer,
+        )
+    except http.OutboundError as error:
+        if error.response is not None:
+            _record(step, error.response)
+        raise FlowError(
+            f"The {label} could not be reached: {error.message}", error.hint
+        ) from None
+    _record(step, response)
+    data = read_reply(response, label)
+    _check_status(response, data, label, endpoint.kind)
+    if endpoint.kind in ("access_token", "request_token") and not isinstance(
+        data, dict
+    ):
+        raise FlowError(
+            f"The {label} answered with {_shape(data)}, not an object holding "
+            "the token.",
+            "Check the endpoint's URL: it should be the provider's token endpoint.",
+        )
+    context = endpoint_context(
+        endpoint,
+        request_body=request_body,
+        query=query,
+        response=data,
+        with_response=True,
+    )
+    output, contract = render_response(
+        kind=endpoint.kind,
+        response_template=endpoint.response_template,
+        context=context,
+    )
+    step.output = output
+    step.contract = contract.as_dict()
+    if not contract.ok:
+        raise FlowError(
+            f"The {label}'s response template gave output that breaks its "
+            "contract: " + " ".join(contract.errors),
+            "Compare the template with the response shown above.",
+        )
+    step.warnings.extend(contract.warnings)
+    return Reply(status=response.status, data=data, values=contract.values)
+
+
+def _merge_headers(step: Step, auth: FlowAuth | None, template_headers):
+    """Return the headers to send and the signer to apply.
+
+    The flow's headers come first, then the template's; when both set one,
+    the template's is sent (it is the more specific), and the step says so.
+    """
+    if auth is None:
+        return list(template_headers), None
+    theirs = {name.lower() for name, _ in template_headers}
+    signer = auth.signer
+    flow_names = [name for name, _ in auth.headers]
+    if signer is not None:
+        flow_names.append("Authorization")
+    for name in flow_names:
+        if name.lower() in theirs:
+            step.warnings.append(
+                f"Both the flow ({auth.label}) and the endpoint's headers set "
+                f"{name}; the endpoint's header is sent and the flow's is not."
+            )
+    if signer is not None and "authorization" in theirs:
+        signer = None  # a signature would overwrite the template's header
+    ours = [(name, value) for name, value in auth.headers if name.lower() not in theirs]
+    return ours + list(template_headers), signer
+
+
+def _add_body_params(step, auth, body, content_type):
+    """Add the flow's body parameters (client_secret_post) the template left out."""
+    if not auth or not auth.body_params:
+        return body
+    media = (content_type or FORM).split(";")[0].strip().lower()
+    if body is not None and media != FORM and not media.endswith("json"):
+        return body
+    if body is not None and (media == "application/json" or media.endswith("+json")):
+        data = json.loads(body)
+        for key, value in auth.body_params.items():
+            data.setdefault(key, value)
+        return json.dumps(data, ensure_ascii=False)
+    pairs = parse_qsl(body or "", keep_blank_values=True)
+    present = {key for key, _ in pairs}
+    pairs += [(k, v) for k, v in auth.body_params.items() if k not in present]
+    return urlencode(pairs)
+
+
+def _record(step: Step, response) -> None:
+    text, truncated = body_excerpt(response.body, response.content_type)
+    step.response = {
+        "status": response.status,
+        "reason": response.reason,
+        "headers": response.headers,
+        "body": text,
+        "truncated": truncated,
+        "content_type": response.content_type,
+    }
+
+
+def read_reply(response, label: str):
+    """Parse a reply: JSON, a form (legacy token endpoints), or its text.
+
+    An HTML page where data was expected is an error: it is a login or error
+    page, never what a template can map.
+    """
+    media = response.content_type
+    text = response.body.decode("utf-8", errors="replace")
+    if media == "text/html" or media == "application/xhtml+xml":
+        if 200 <= response.status < 300:
+            raise FlowError(
+                f"The {label} answered with a web page: expected JSON, got "
+                f'{media}: "{excerpt(_one_line(text), limit=200)}"',
+                "The URL may point at a page for people rather than the API.",
+            )
+        return text
+    if media == "application/json" or media.endswith("+json"):
+        if not text.strip():
+            return None
+        try:
+            return read_json(text)
+        except (ValueError, DataLimitError) as error:
+            if 200 <= response.status < 300:
+                reason = getattr(error, "message", None) or str(error)
+                raise FlowError(
+                    f"The {label} answered with JSON that cannot be read: {reason}"
+                ) from None
+            return text
+    if media == FORM or _looks_like_form(text):
+        return dict(parse_qsl(text, keep_blank_values=True))
+    try:
+        return read_json(text) if text.strip()[:1] in ("{", "[") else text
+    except (ValueError, DataLimitError):
+        return text
+
+
+def _looks_like_form(text: str) -> bool:
+    text = text.strip()
+    return bool(text) and "=" in text and not any(c.isspace() for c in text)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _shape(data) -> str:
+    if data is None:
+        return "an empty body"
+    if isinstance(data, list):
+        return "a JSON array"
+    if isinstance(data, str):
+        return f'text ("{excerpt(_one_line(data), limit=80)}")'
+    return f"a JSON {type(data).__name__}"
+
+
+def _check_status(response, data, label: str, kind: str) -> None:
+    status = response.status
+    if 200 <= status < 300:
+        if data is None or data == "":
+            raise FlowError(
+                f"The {label} answered {status} with an empty body; expected JSON.",
+                "Check the endpoint's URL and method.",
+            )
+        return
+    said = f"{status} {response.reason}".strip()
+    if isinstance(data, dict) and isinstance(data.get("error"), str):
+        code = data["error"]
+        description = data.get("error_description")
+        detail = f" ({description})" if isinstance(description, str) else ""
+        hint = TOKEN_ERROR_HINTS.get(code) or STATUS_HINTS.get(status, "")
+        raise FlowError(
+            f"The {label} answered {status} {code}{detail}: {hint}".rstrip(": "),
+            "",
+        )
+    if status == 429:
+        wait = response.header("Retry-After")
+        asks = f"; it asks to wait {wait} seconds" if wait and wait.isdigit() else ""
+        raise FlowError(
+            f"The provider is limiting requests: the {label} answered {said}{asks}.",
+            "Try again later.",
+        )
+    if status >= 500:
+        raise FlowError(
+            f"The provider failed: the {label} answered {said}.",
+            "This is on the provider's side; try again later.",
+        )
+    hint = STATUS_HINTS.get(status, "")
+    raise FlowError(f"The {label} answered {said}.", hint[:1].upper() + hint[1:])
+
+
+__all__ = [
+    "FlowAuth",
+    "Reply",
+    "basic_credentials",
+    "call_endpoint",
+    "endpoint_label",
+    "read_reply",
+]

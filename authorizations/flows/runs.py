@@ -1,0 +1,309 @@
+"""Test runs: a flow started from the admin, its callback, and how it ended.
+
+A run that sends the staff member to a provider waits for the callback with
+digests of its one-time key (OAuth 2.0 ``state``, OAuth 1.0a request token)
+and of a nonce kept in the staff member's session; the callback must bring
+the key back, from the same session, within ``WAIT_LIMIT``, once.
+
+A successful run sends ``flow_succeeded``; the ``connections`` app stores the
+account (and returns it), inside the same transaction as the run, so a run
+that fails to store changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from authorizations import types
+from authorizations.flows.credentials import CredentialsFlow
+from authorizations.flows.oauth1 import OAuth1Flow
+from authorizations.flows.oauth2 import OAuth2Flow, Redirect, authorize_error
+from authorizations.flows.result import FlowResult
+from authorizations.flows.steps import FlowError, StepLog
+from authorizations.models import TestRun
+
+logger = logging.getLogger(__name__)
+
+# Sent with ``authorization``, ``result`` (a FlowResult), ``user`` and ``run``;
+# a receiver that stores the account returns it.
+flow_succeeded = Signal()
+
+FLOWS = {
+    types.Flow.OAUTH2: OAuth2Flow(),
+    types.Flow.OAUTH1: OAuth1Flow(),
+    types.Flow.CREDENTIALS: CredentialsFlow(),
+}
+WAIT_LIMIT = timezone.timedelta(minutes=10)
+SESSION_NONCE = "authorizations.flow_nonce"
+# A callback names one run: every parameter it reads must come once.
+CALLBACK_PARAMETERS = (
+    "state",
+    "code",
+    "error",
+    "error_description",
+    "error_uri",
+    "iss",
+    "oauth_token",
+    "oauth_verifier",
+)
+
+
+class CallbackRefused(Exception):
+    """A callback that names no run this session may finish; nothing changed."""
+
+    def __init__(self, message: str, run: TestRun | None = None):
+        super().__init__(message)
+        self.message = message
+        self.run = run
+
+
+@dataclass
+class Started:
+    run: TestRun
+    redirect: str | None = None
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def session_digest(session) -> str:
+    """Return the digest of this session's flow nonce, made on first use."""
+    nonce = session.get(SESSION_NONCE)
+    if not nonce:
+        nonce = session[SESSION_NONCE] = secrets.token_urlsafe(32)
+    return digest(nonce)
+
+
+def flow_for(authorization):
+    return FLOWS[authorization.spec.flow]
+
+
+def _secrets_of(authorization) -> list[str]:
+    return [
+        getattr(authorization, name, "") or ""
+        for name in types.registry().secret_settings
+    ]
+
+
+def start_run(authorization, *, user, session, values=None) -> Started:
+    """Start a test of ``authorization``; return the run and any redirect."""
+    log = StepLog(_secrets_of(authorization))
+    run = TestRun.objects.create(authorization=authorization, started_by=user)
+    missing = authorization.missing_parts()
+    if missing:
+        return Started(
+            _fail(
+                run,
+                log,
+                FlowError(
+                    "This authorization is not complete: it needs "
+                    + ", ".join(missing)
+                    + ".",
+                    "Fill these in on the authorization's page, then test again.",
+                ),
+            )
+        )
+    flow = flow_for(authorization)
+    try:
+        if isinstance(flow, CredentialsFlow):
+            outcome = flow.run(authorization, log, values or {})
+        else:
+            outcome = flow.start(authorization, log)
+    except FlowError as error:
+        return Started(_fail(run, log, error))
+    if isinstance(outcome, Redirect):
+        run.status = TestRun.Status.WAITING
+        run.state_digest = digest(outcome.key)
+        run.session_digest = session_digest(session)
+        run.pending = outcome.pending
+        run.expires_at = timezone.now() + WAIT_LIMIT
+        run.steps = log.entries()
+        run.message = "Waiting for the provider to send the browser back."
+        run.save()
+        return Started(run, redirect=outcome.url)
+    return Started(_succeed(run, log, outcome, user))
+
+
+def finish_callback(params, *, user, session) -> TestRun:
+    """Finish the run a provider's callback names; raise ``CallbackRefused``.
+
+    ``params`` is the callback's query (a QueryDict).
+    """
+    for name in CALLBACK_PARAMETERS:
+        if len(params.getlist(name)) > 1:
+            raise CallbackRefused(
+                f"The callback carries {name} more than once, so it cannot say "
+                "which sign-in it finishes. Nothing was stored."
+            )
+    key = params.get("state") or params.get("oauth_token")
+    if not key:
+        raise CallbackRefused(
+            "The callback carries no state, so it cannot be matched to a test "
+            "run started here. Nothing was stored."
+        )
+    run = (
+        TestRun.objects.select_related("authorization__app")
+        .filter(state_digest=digest(key))
+        .first()
+    )
+    if run is None:
+        raise CallbackRefused(
+            "The callback's state matches no test run: it was not started here, "
+            "or it was tampered with. Nothing was stored."
+        )
+    if not secrets.compare_digest(run.session_digest, session_digest(session)):
+        raise CallbackRefused(
+            "This sign-in was started in another browser session; finish it "
+            "there, or start a new test here. Nothing was stored."
+        )
+    if run.status != TestRun.Status.WAITING:
+        raise CallbackRefused(
+            "This sign-in was already used: each one finishes one test run. "
+            "Start a new test. Nothing was stored.",
+            run,
+        )
+    log = StepLog(_secrets_of(run.authorization))
+    log.secret(params.get("code"), params.get("oauth_verifier"))
+    if run.expires_at and timezone.now() > run.expires_at:
+        if _claim(run):
+            _fail(
+                run,
+                log,
+                FlowError(
+                    "The provider sent the browser back after more than "
+                    f"{int(WAIT_LIMIT.total_seconds() // 60)} minutes; the "
+                    "sign-in had expired.",
+                    "Start a new test and finish it within ten minutes.",
+                ),
+            )
+        raise CallbackRefused(
+            "This sign-in expired: it must be finished within "
+            f"{int(WAIT_LIMIT.total_seconds() // 60)} minutes. Nothing was stored.",
+            run,
+        )
+    if not _claim(run):
+        raise CallbackRefused(
+            "This sign-in was already used: each one finishes one test run. "
+            "Start a new test. Nothing was stored.",
+            run,
+        )
+    authorization = run.authorization
+    step = log.start("Back from the provider")
+    step.notes.append(
+        "Parameters: "
+        + ", ".join(sorted(name for name in params if name in CALLBACK_PARAMETERS))
+    )
+    step.finish()
+    try:
+        error = authorize_error(params)
+        if error:
+            raise FlowError(*error)
+        _check_issuer(authorization, params)
+        result = flow_for(authorization).finish(authorization, log, params, run.pending)
+    except FlowError as error:
+        if log.failed is None:  # refused at the callback itself
+            step.error, step.hint = error.message, error.hint
+        return _fail(run, log, error)
+    return _succeed(run, log, result, user)
+
+
+def _check_issuer(authorization, params) -> None:
+    """RFC 9207: the callback's ``iss`` must name the expected issuer."""
+    expected = (authorization.issuer or "").strip()
+    iss = params.get("iss")
+    if expected and iss is None:
+        raise FlowError(
+            f'The provider sent no iss, but this authorization expects "{expected}" '
+            "(RFC 9207); the response may come from another server.",
+            "Clear the Issuer setting if the provider does not send iss.",
+        )
+    if iss is not None and expected and iss != expected:
+        raise FlowError(
+            f'The callback says it comes from "{iss[:200]}", not from the expected '
+            f'issuer "{expected}" (RFC 9207): it was refused as a possible mix-up '
+            "attack.",
+            "If the provider's issuer changed, update the Issuer setting.",
+        )
+
+
+def _claim(run: TestRun) -> bool:
+    """Take a waiting run for this callback alone (compare-and-swap)."""
+    return bool(
+        TestRun.objects.filter(pk=run.pk, status=TestRun.Status.WAITING).update(
+            status=TestRun.Status.RUNNING
+        )
+    )
+
+
+def _end(run: TestRun, log: StepLog, status: str, message: str) -> TestRun:
+    run.status = status
+    run.steps = [*run.steps, *log.entries()]
+    run.message = log.mask(message)
+    run.pending = {}
+    run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+def _fail(run: TestRun, log: StepLog, error: FlowError) -> TestRun:
+    failed = log.failed
+    if failed is None:  # the error belongs to no request: it is a step of its own
+        step = log.start("Outcome")
+        step.error, step.hint = error.message, error.hint
+        step.finish()
+    logger.info("Test run %s of authorization %s failed", run.pk, run.authorization_id)
+    return _end(run, log, TestRun.Status.FAILED, error.message)
+
+
+def _succeed(run: TestRun, log: StepLog, result: FlowResult, user) -> TestRun:
+    try:
+        with transaction.atomic():
+            responses = flow_succeeded.send(
+                sender=TestRun,
+                authorization=run.authorization,
+                result=result,
+                user=user,
+                run=run,
+            )
+            account = next((r for _, r in responses if r is not None), None)
+            run.connected_account_pk = getattr(account, "pk", None)
+            run.user_identity = result.user_identity
+            run.granted_scopes = result.granted_scopes
+            return _end(
+                run,
+                log,
+                TestRun.Status.SUCCEEDED,
+                f"Connected as {result.user_identity}",
+            )
+    except ValidationError as error:
+        run.refresh_from_db()
+        return _fail(
+            run,
+            log,
+            FlowError(
+                "The account could not be stored: " + " ".join(error.messages),
+                "Check the user info response template's output.",
+            ),
+        )
+
+
+__all__ = [
+    "CallbackRefused",
+    "FLOWS",
+    "Started",
+    "WAIT_LIMIT",
+    "finish_callback",
+    "flow_for",
+    "flow_succeeded",
+    "session_digest",
+    "start_run",
+]

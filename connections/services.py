@@ -1,0 +1,70 @@
+"""Business actions on connected accounts."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from connections.models import ConnectedAccount
+
+
+def _nul_path(value, path: str = "extras") -> str | None:
+    """Return where ``value`` holds a NUL, which PostgreSQL's jsonb cannot store."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _nul_path(key, path) or _nul_path(item, f"{path}.{key}")
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_path(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
+@transaction.atomic
+def account_store_flow_result(*, authorization, result, user) -> ConnectedAccount:
+    """Create or update the account a successful flow connected.
+
+    The same account is updated when the authorization and the provider's
+    ``account_id`` match, or, without one, the ``user_identity``.  Raises
+    ``ValidationError`` (nothing stored) when the provider's values cannot be
+    kept.
+    """
+    found = ConnectedAccount.objects.select_for_update().filter(
+        authorization=authorization
+    )
+    if result.account_id:
+        found = found.filter(account_id=result.account_id)
+    else:
+        found = found.filter(account_id="", user_identity=result.user_identity)
+    account = found.order_by("pk").first() or ConnectedAccount(
+        authorization=authorization
+    )
+    now = timezone.now()
+    account.user_identity = result.user_identity
+    account.account_id = result.account_id
+    account.credentials = result.credentials
+    account.extras = result.extras
+    account.expires_at = result.expires_at
+    account.granted_scopes = result.granted_scopes
+    account.status = ConnectedAccount.Status.ACTIVE
+    account.connected_by = user if getattr(user, "pk", None) else None
+    account.last_verified_at = now
+    account.last_error = ""
+    nul = _nul_path(result.extras)
+    if nul:
+        raise ValidationError(
+            f"The provider's {nul} contains a NUL character (U+0000), which "
+            "cannot be stored."
+        )
+    account.full_clean(exclude=["authorization", "connected_by", "credentials"])
+    account.save()
+    return account
+
+
+__all__ = ["account_store_flow_result"]

@@ -1,0 +1,208 @@
+"""The seven credential-form types, end to end against a real local API."""
+
+import base64
+import json
+
+import pytest
+from werkzeug import Response
+
+from authorizations.flows import start_run
+from authorizations.models import TestRun
+from connections.models import ConnectedAccount
+from tests.factories import AppFactory, AuthorizationFactory, EndpointFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_loopback")]
+
+USER_INFO_RESPONSE = (
+    '{"user_identity": "{{ response.name }} / {{ response.email }}", '
+    '"account_id": "{{ response.id }}"}'
+)
+JASON = {"id": 9, "name": "Jason Fried", "email": "jason@basecamp.com"}
+
+
+def authorization_of(type_, user_info_url, *, headers=(), **endpoint):
+    authorization = AuthorizationFactory(app=AppFactory(), type=type_)
+    user_info = EndpointFactory(
+        authorization=authorization,
+        kind="user_info",
+        method="GET",
+        url=user_info_url,
+        body_format="none",
+        request_template="",
+        response_template=USER_INFO_RESPONSE,
+        **endpoint,
+    )
+    for position, (name, value) in enumerate(headers):
+        user_info.headers.create(name=name, value=value, position=position)
+    return authorization
+
+
+def basic(user, password):
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_api_key_connects_the_account_named_by_user_info(httpserver, staff, session):
+    httpserver.expect_request(
+        "/me", headers={"X-Api-Key": "ak_live_51HcXyZ2eB7qLmN0pQ"}
+    ).respond_with_json(JASON)
+    authorization = authorization_of(
+        "api_key",
+        httpserver.url_for("/me"),
+        headers=[("X-Api-Key", "{{ query.api_key }}")],
+    )
+
+    started = start_run(
+        authorization,
+        user=staff,
+        session=session,
+        values={"api_key": "ak_live_51HcXyZ2eB7qLmN0pQ"},
+    )
+
+    run = started.run
+    assert run.status == TestRun.Status.SUCCEEDED, run.message
+    assert run.message == "Connected as Jason Fried / jason@basecamp.com"
+    account = ConnectedAccount.objects.get()
+    assert account.user_identity == "Jason Fried / jason@basecamp.com"
+    assert account.account_id == "9"
+    assert account.credentials == {"api_key": "ak_live_51HcXyZ2eB7qLmN0pQ"}
+    assert account.connected_by == staff
+    assert account.last_verified_at is not None
+    assert run.connected_account_pk == account.pk
+    # The log shows the request as sent, the key masked.
+    step = run.steps[-1]
+    assert step["request"]["headers"] == [["X-Api-Key", "••••N0pQ"]]
+    assert "ak_live_51HcXyZ2eB7qLmN0pQ" not in json.dumps(run.steps)
+    assert step["response"]["status"] == 200
+
+
+@pytest.mark.parametrize(
+    ("type_", "values", "user", "password"),
+    [
+        ("basic_url", {"username": "jason", "password": "pw 1"}, "jason", "pw 1"),
+        (
+            "basic_api_key",
+            {"username": "jason@basecamp.com", "api_key": "ak-12345678"},
+            "jason@basecamp.com",
+            "ak-12345678",
+        ),
+    ],
+)
+def test_basic_types_send_http_basic(
+    httpserver, staff, session, type_, values, user, password
+):
+    httpserver.expect_request(
+        "/me", headers={"Authorization": basic(user, password)}
+    ).respond_with_json(JASON)
+    values = (
+        {**values, "url": httpserver.url_for("/")} if type_ == "basic_url" else values
+    )
+    url = "{{ query.url }}me" if type_ == "basic_url" else httpserver.url_for("/me")
+    authorization = authorization_of(type_, url)
+
+    run = start_run(authorization, user=staff, session=session, values=values).run
+
+    assert run.status == TestRun.Status.SUCCEEDED, run.message
+    assert ConnectedAccount.objects.get().user_identity == (
+        "Jason Fried / jason@basecamp.com"
+    )
+
+
+def test_basic_with_api_key_without_user_info_is_identified_by_the_username(
+    staff, session
+):
+    authorization = AuthorizationFactory(app=AppFactory(), type="basic_api_key")
+
+    run = start_run(
+        authorization,
+        user=staff,
+        session=session,
+        values={"username": "jason@basecamp.com", "api_key": "ak-12345678"},
+    ).run
+
+    assert run.status == TestRun.Status.SUCCEEDED, run.message
+    assert run.message == "Connected as jason@basecamp.com"
+    assert ConnectedAccount.objects.get().credentials["api_key"] == "ak-12345678"
+
+
+def test_basic_trades_the_password_for_a_token_first(httpserver, staff, session):
+    httpserver.expect_request(
+        "/token",
+        method="POST",
+        headers={"Authorization": basic("jason", "s3cret-password")},
+        json={"username": "jason", "password": "s3cret-password"},
+    ).respond_with_json({"token": "tok-abcdefghijkl", "ttl": 3600})
+    httpserver.expect_request(
+        "/me", headers={"Authorization": "Bearer tok-abcdefghijkl"}
+    ).respond_with_json(JASON)
+    authorization = authorization_of(
+        "basic",
+        httpserver.url_for("/me"),
+        headers=[("Authorization", "Bearer {{ query.access_token }}")],
+    )
+    EndpointFactory(
+        authorization=authorization,
+        kind="access_token",
+        method="POST",
+        url=httpserver.url_for("/token"),
+        body_format="json",
+        request_template='{"username": "{{ requestBody.username }}", '
+        '"password": "{{ requestBody.password }}"}',
+        response_template='{"access_token": "{{ response.token }}", '
+        '"expires_in": {{ response.ttl }}}',
+    )
+
+    run = start_run(
+        authorization,
+        user=staff,
+        session=session,
+        values={"username": "jason", "password": "s3cret-password"},
+    ).run
+
+    assert run.status == TestRun.Status.SUCCEEDED, run.message
+    account = ConnectedAccount.objects.get()
+    assert account.credentials["access_token"] == "tok-abcdefghijkl"
+    assert account.expires_at is not None
+    # The template's Authorization replaced the flow's Basic one, and said so.
+    user_info_step = run.steps[-1]
+    assert any(
+        "the endpoint's header is sent" in warning
+        for warning in user_info_step["warnings"]
+    )
+    text = json.dumps(run.steps)
+    assert "s3cret-password" not in text and "tok-abcdefghijkl" not in text
+
+
+def test_a_failing_user_info_stores_nothing(httpserver, staff, session):
+    httpserver.expect_request("/me").respond_with_response(
+        Response(
+            '{"error": "invalid_token"}', status=401, content_type="application/json"
+        )
+    )
+    authorization = authorization_of(
+        "api_key",
+        httpserver.url_for("/me"),
+        headers=[("Authorization", "Bearer {{ query.api_key }}")],
+    )
+
+    run = start_run(
+        authorization, user=staff, session=session, values={"api_key": "k-123456789"}
+    ).run
+
+    assert run.status == TestRun.Status.FAILED
+    assert run.message.startswith(
+        "The User Information Endpoint answered 401 invalid_token"
+    )
+    assert not ConnectedAccount.objects.exists()
+
+
+def test_a_second_run_updates_the_same_account(httpserver, staff, session):
+    httpserver.expect_request("/me").respond_with_json(JASON)
+    authorization = authorization_of("api_key", httpserver.url_for("/me"))
+    for key in ("first-key-0001", "second-key-0002"):
+        run = start_run(
+            authorization, user=staff, session=session, values={"api_key": key}
+        ).run
+        assert run.status == TestRun.Status.SUCCEEDED, run.message
+
+    account = ConnectedAccount.objects.get()
+    assert account.credentials == {"api_key": "second-key-0002"}
