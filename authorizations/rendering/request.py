@@ -9,29 +9,26 @@ Every part that can be rendered is, even when another fails, so a caller
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from time import perf_counter
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 
 import twig
+from authorizations.http import OutboundRefused
+from authorizations.http import check_url as check_outbound_url
 from authorizations.rendering.checks import TemplateProblem
 from authorizations.rendering.context import endpoint_context
 from authorizations.rendering.contracts import check_request_body
-from authorizations.wording import excerpt
 from console.validators import (
     HTTP_METHODS,
     MAX_HEADERS_PER_ENDPOINT,
-    describe_character,
     validate_header_name,
 )
 from twig import Output, TemplateError, check_header_value, render_escaped
 
 BODY_FORMATS = ("json", "form", "none")
-_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]").search
 
 
 class EndpointRenderError(TemplateError):
@@ -63,27 +60,16 @@ def render_url(source: str, context: Mapping) -> str:
 
 
 def check_url(url: str) -> None:
-    """Raise ``TemplateError`` unless ``url`` is an http(s) URL with a host."""
-    if not url:
-        raise TemplateError("The URL is empty.")
-    found = _SPACE_OR_CONTROL(url)
-    if found:
-        raise TemplateError(
-            f'The URL "{excerpt(url)}" contains {describe_character(found.group())}, '
-            "which a URL cannot hold; remove it, or encode it (a space is %20)."
-        )
+    """Raise ``TemplateError`` unless the console may send a request to ``url``.
+
+    The rules are the HTTP client's (``authorizations.http.check_url``) but
+    for the length: the preview shows a URL a long value made too long (the
+    client refuses it when sending), masked, rather than no URL at all.
+    """
     try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError for a port that is not one
-    except ValueError as error:
-        raise TemplateError(f'"{excerpt(url)}" is not a URL: {error}.') from None
-    if parts.scheme.lower() not in ("http", "https"):
-        raise TemplateError(
-            f'The URL must start with http:// or https://; it is "{excerpt(url)}".'
-        )
-    if not host:
-        raise TemplateError(f'The URL "{excerpt(url)}" has no host name.')
+        check_outbound_url(url, max_length=None)
+    except OutboundRefused as refused:
+        raise TemplateError(refused.message) from None
 
 
 def render_header_value(*, name: str, source: str, context: Mapping) -> str:

@@ -1,0 +1,44 @@
+"""Fixtures of the HTTP client's tests: loopback allowed, servers, DNS answers."""
+
+import socket
+
+import pytest
+
+from tests.http.servers import FakeResolver, RawServer
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address():
+    # pytest-httpserver listens on "localhost" by default, which may resolve
+    # to ::1 as well: the tests allow 127.0.0.1 alone.
+    return ("127.0.0.1", 0)
+
+
+@pytest.fixture
+def loopback(settings):
+    """Allow 127.0.0.1, as local development does; return the settings."""
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    return settings
+
+
+@pytest.fixture
+def raw_server():
+    """Return a function starting a ``RawServer``; each is stopped afterwards."""
+    started = []
+
+    def start(respond, **options) -> RawServer:
+        server = RawServer(respond, **options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def resolver(monkeypatch) -> FakeResolver:
+    """Steer DNS: ``resolver.answer("api.example.test", ["127.0.0.1"])``."""
+    fake = FakeResolver(socket.getaddrinfo)
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    return fake
