@@ -526,7 +526,12 @@ def _resolve(host: str, port: int) -> list[ipaddress._BaseAddress]:
         raise _invalid_url(f'"{host}" is not an IPv6 address.')
     try:
         answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
+    except UnicodeError:  # the IDNA codec: an empty label, or one too long
+        raise _invalid_url(
+            f'"{excerpt(host)}" is not a host name: each part between dots must '
+            "hold 1 to 63 characters."
+        ) from None
+    except socket.gaierror as error:
         raise OutboundError(
             "connect",
             f"The host {host} could not be resolved ({_reason_of(error)}).",

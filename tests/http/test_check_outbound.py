@@ -38,9 +38,9 @@ def test_each_url_gets_a_line_and_any_refusal_fails(resolver, loopback):
         "https://intranet.example.test/  refused: intranet.example.test resolves "
         "to 10.1.2.3, a private address; add 10.1.2.3 to OUTBOUND_ALLOWED_NETWORKS "
         "to allow it",
-        "http://[::ffff:169.254.169.254]/latest  refused: ::ffff:169.254.169.254 carries "
-        "the IPv4 address 169.254.169.254 (IPv4-mapped), a cloud metadata address, "
-        "which hands out the server's own cloud credentials; such an address "
+        "http://[::ffff:169.254.169.254]/latest  refused: ::ffff:169.254.169.254 "
+        "carries the IPv4 address 169.254.169.254 (IPv4-mapped), a cloud metadata "
+        "address, which hands out the server's own cloud credentials; such an address "
         "should normally never be allowed (only OUTBOUND_ALLOWED_NETWORKS naming "
         "exactly 169.254.169.254/32 would allow it)",
         "ftp://files.example.test/  refused: The URL must start with http:// or "

@@ -282,3 +282,13 @@ def test_send_to_a_forbidden_address_sends_nothing(raw_server, host, message):
         send("GET", f"http://{host}:{server.port}/x")
     assert refused.value.message == message
     assert server.connections == 0
+
+
+@pytest.mark.parametrize("host", ["a..example", "a" * 64 + ".example"])
+def test_a_host_name_with_a_bad_label_is_not_a_url(host):
+    with pytest.raises(OutboundRefused) as refused:
+        check_destination(f"https://{host}/")
+    assert refused.value.kind == "invalid_url"
+    assert "is not a host name: each part between dots must hold 1 to 63" in (
+        refused.value.message
+    )

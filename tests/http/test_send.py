@@ -183,3 +183,14 @@ def test_only_method_and_scheme_host_path_are_logged(raw_server, loopback, caplo
 def test_a_method_that_is_not_a_token_is_a_programming_error(loopback):
     with pytest.raises(ValueError, match="is not an HTTP method"):
         send("GET /evil HTTP/1.1\r\n", "http://127.0.0.1/")
+
+
+def test_repeated_response_headers_are_all_kept(raw_server, loopback):
+    server = raw_server(
+        reply(200, b"", [("Set-Cookie", "a=1"), ("set-cookie", "b=2"), ("X-A", "x")])
+    )
+    response = send("GET", server.url("/"))
+    cookies = [v for k, v in response.headers if k.lower() == "set-cookie"]
+    assert cookies == ["a=1", "b=2"]
+    assert response.header("SET-COOKIE") == "a=1"
+    assert response.header("X-Missing") is None
