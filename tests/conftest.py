@@ -9,6 +9,7 @@ from django.test import Client, override_settings
 
 # Playwright on Debian's Chromium, for every test folder that drives a browser.
 pytest_plugins = ["tests.playwright_fixtures"]
+pytest_plugins += ["tests.peers.fixtures"]  # the provider peers
 
 
 @pytest.fixture(autouse=True, scope="session")
