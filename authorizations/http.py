@@ -332,7 +332,6 @@ _NAT64 = _V6("64:ff9b::/96")  # RFC 6052
 # RFC 8215: for translators inside a network, which choose the prefix length;
 # read as the /96 most use, and refused unless allowed whatever it carries.
 _LOCAL_NAT64 = _V6("64:ff9b:1::/48")
-_TEREDO = _V6("2001::/32")  # RFC 4380
 
 
 def _bits(value: int, start: int, end: int) -> int:
@@ -362,10 +361,7 @@ def _embedded_ipv4(
 
 
 def _kind_of(address: ipaddress._BaseAddress) -> str | None:
-    """Return the words for an address that is not public, or None.
-
-    An IPv6 address that carries an IPv4 one is judged by that one instead.
-    """
+    """Return the words for an address that is not public, or None."""
     if address in METADATA_ADDRESSES:
         return "a cloud metadata address"
     for network, words in _SPECIAL_NETWORKS:
@@ -417,13 +413,14 @@ def _problems(address) -> list[tuple[ipaddress._BaseAddress, str, str | None]]:
     return [(address, words, None)] if words else []
 
 
-def _refusal(host: str, address, networks) -> str | None:
+def _refusal(host: str, address, networks) -> tuple[str, str] | None:
     """Return why ``address``, which ``host`` gave, may not be called, or None.
 
-    A network of OUTBOUND_ALLOWED_NETWORKS allows an address when it holds it
-    or the IPv4 address it carries, except that a metadata address is only
-    allowed by a network naming it alone: allowing 169.254.0.0/16 for a
-    link-local device must not open the credentials service.
+    The reason is a message and a hint.  A network of OUTBOUND_ALLOWED_NETWORKS
+    allows an address when it holds it or the IPv4 address it carries, except
+    that a metadata address is only allowed by a network naming it alone:
+    allowing 169.254.0.0/16 for a link-local device must not open the
+    credentials service.
     """
     for judged, words, form in _problems(address):
         metadata = words == "a cloud metadata address"
@@ -445,14 +442,20 @@ def _refusal(host: str, address, networks) -> str | None:
         else:
             what = f"{subject} {words}"
         if metadata:
-            return (
+            message = (
                 f"refused: {what}, which hands out the server's own cloud "
                 "credentials; such an address should normally never be allowed "
                 f"(only OUTBOUND_ALLOWED_NETWORKS naming exactly "
                 f"{judged}/{judged.max_prefixlen} would allow it)"
             )
+            return message, ""
         target = "it" if what.startswith(f"{judged} is ") else str(judged)
-        return f"refused: {what}; add {target} to OUTBOUND_ALLOWED_NETWORKS to allow it"
+        return (
+            f"refused: {what}; add {target} to OUTBOUND_ALLOWED_NETWORKS to allow it",
+            "Only for a server the console is meant to call: set, in the console's "
+            "environment, OUTBOUND_ALLOWED_NETWORKS="
+            f"{judged}/{judged.max_prefixlen} (a comma-separated list of networks).",
+        )
     return None
 
 
@@ -562,18 +565,9 @@ def check_destination(url: str) -> str:
     for address in addresses:
         reason = _refusal(host, address, networks)
         if reason is not None:
-            raise OutboundRefused("refused", reason, hint=_allow_hint(address, reason))
+            message, hint = reason
+            raise OutboundRefused("refused", message, hint=hint)
     return str(addresses[0])
-
-
-def _allow_hint(address, reason: str) -> str:
-    if "cloud metadata" in reason:
-        return ""
-    return (
-        "If the console is meant to call this address, list its network in the "
-        "OUTBOUND_ALLOWED_NETWORKS setting (comma-separated CIDRs in the "
-        "environment)."
-    )
 
 
 # --- the connection ---------------------------------------------------------
@@ -726,17 +720,22 @@ def _find(error: BaseException, kind: type, test=None) -> BaseException | None:
 
 
 def _reason_of(error: BaseException) -> str:
-    """Return the operating system's words for a failure, without a URL."""
+    """Return the words of the failure underneath the wrappers, without a URL.
+
+    The operating system's words when there are some ("connection refused"),
+    else those of the first error that is not one of requests' or urllib3's
+    wrappers (http.client's "Remote end closed connection without response").
+    """
     os_error = _find(error, OSError, lambda e: e.strerror)
     if os_error is not None:
         return os_error.strerror.rstrip(".").lower()
-    return type(_innermost(error)).__name__
-
-
-def _innermost(error: BaseException) -> BaseException:
-    while error.__cause__ is not None or error.__context__ is not None:
-        error = error.__cause__ or error.__context__
-    return error
+    underneath = _find(
+        error,
+        BaseException,
+        lambda e: type(e).__module__.split(".")[0] not in ("requests", "urllib3"),
+    )
+    found = underneath or error
+    return str(found).rstrip(".") or type(found).__name__
 
 
 def _tls_reason(error: BaseException) -> str:

@@ -227,6 +227,11 @@ def test_a_name_is_refused_by_the_address_it_resolves_to(resolver):
         "refused: db.internal.example resolves to 10.0.0.5, a private address; "
         f"add 10.0.0.5 {ALLOW}"
     )
+    assert refused.value.hint == (
+        "Only for a server the console is meant to call: set, in the console's "
+        "environment, OUTBOUND_ALLOWED_NETWORKS=10.0.0.5/32 (a comma-separated "
+        "list of networks)."
+    )
 
 
 def test_a_name_resolving_to_an_ipv6_carrying_a_bad_address_names_both(resolver):

@@ -137,8 +137,9 @@ def test_a_server_closing_without_an_answer_is_a_protocol_error(raw_server, loop
     with pytest.raises(OutboundError) as failed:
         send("GET", server.url("/"))
     assert failed.value.kind == "protocol"
-    assert failed.value.message.startswith(
-        "127.0.0.1 closed the connection without a valid answer"
+    assert failed.value.message == (
+        "127.0.0.1 closed the connection without a valid answer (Remote end closed "
+        "connection without response)."
     )
 
 
@@ -194,3 +195,18 @@ def test_repeated_response_headers_are_all_kept(raw_server, loopback):
     assert cookies == ["a=1", "b=2"]
     assert response.header("SET-COOKIE") == "a=1"
     assert response.header("X-Missing") is None
+
+
+def test_a_closed_connection_says_so_in_words(raw_server, loopback):
+    server = raw_server(lambda conn, request: conn.sendall(HEAD_ONLY + b"half"))
+    with pytest.raises(OutboundError) as failed:
+        send("GET", server.url("/"))
+    assert failed.value.kind == "protocol"
+    assert failed.value.message.startswith(
+        "The connection to 127.0.0.1 broke before the whole response arrived ("
+    )
+    assert "4 bytes read, 6 more expected" in failed.value.message
+    assert failed.value.response.body == b"half"
+
+
+HEAD_ONLY = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"
