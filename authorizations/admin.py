@@ -13,7 +13,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.debug import sensitive_post_parameters
 
-from authorizations import samples, types, views
+from authorizations import callback, samples, types, views
 from authorizations.forms import (
     AuthorizationForm,
     EndpointForm,
@@ -61,9 +61,15 @@ class AuthorizationAdmin(
         "Only the settings the chosen type uses are shown. Required ones are not "
         "enforced on save: the completeness message says what is still missing."
     )
+    # What a read-only page shows instead of a setting's stored value: a
+    # secret whole, or a separator that is a space, would show nothing useful.
+    read_only_settings = {
+        "client_secret": "masked_client_secret",
+        "scope_separator": "shown_scope_separator",
+    }
 
     class Media:
-        js = ["admin-console/authorization-form.js"]
+        js = ["admin-console/authorization-form.js", "admin-console/copy-button.js"]
         css = {"all": ["admin-console/admin-console.css"]}
 
     def get_queryset(self, request):
@@ -77,18 +83,22 @@ class AuthorizationAdmin(
         )
 
     def get_fieldsets(self, request, obj=None):
+        # The callback URL leads: it is what the provider's console asks for
+        # first, before it hands out the client ID and secret.
         settings = {
-            "fields": list(types.ALL_SETTING_NAMES),
+            "fields": ["callback_url", *types.ALL_SETTING_NAMES],
             "classes": ["type-settings"],
             "description": self.settings_fieldset_description,
         }
         if obj is not None and not self.has_change_permission(request, obj):
             # Read-only: no script picks the type's settings, and a read-only
             # field would print the stored secret whole.
+            spec = obj.spec
+            used = spec.used_settings(grant=obj.grant_type)
             settings = {
                 "fields": [
-                    "masked_client_secret" if name == "client_secret" else name
-                    for name in obj.spec.setting_names
+                    *(["callback_url"] if spec.uses_callback else []),
+                    *(self.read_only_settings.get(s.name, s.name) for s in used),
                 ]
             }
         fieldsets = [(None, {"fields": ["app", "name", "type"]})]
@@ -102,7 +112,29 @@ class AuthorizationAdmin(
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
-        return [*fields, "masked_client_secret"]
+        return [*fields, "callback_url", *self.read_only_settings.values()]
+
+    @admin.display(description="Callback URL")
+    def callback_url(self, obj):
+        # The one redirect URL of every OAuth authorization; the script in
+        # copy-button.js puts it on the clipboard, and it stays selectable text.
+        return format_html(
+            '<code class="callback-url" id="callback-url">{}</code> '
+            '<button type="button" class="button copy-button" '
+            'data-copy-target="callback-url">Copy</button> '
+            '<span class="copy-status" role="status" aria-live="polite"></span>'
+            '<div class="help">Register this URL with the provider as the '
+            "redirect (callback) URL. Every OAuth authorization of this console "
+            "uses it; the client credentials grant needs none.</div>",
+            callback.callback_url(),
+        )
+
+    @admin.display(description="scope separator")
+    def shown_scope_separator(self, obj):
+        separator = obj.scope_separator or " "
+        if separator == " ":
+            return "a space"
+        return format_html("<code>{}</code>", separator)
 
     @admin.display(description="completeness")
     def completeness(self, obj):

@@ -1,12 +1,19 @@
 """Admin forms: the type-dependent authorization form, endpoints and headers."""
 
+import json
+
 from django import forms
 from django.contrib.admin.widgets import AdminTextareaWidget
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
 from authorizations import types
-from authorizations.models import Authorization, Endpoint, Header
+from authorizations.models import (
+    Authorization,
+    Endpoint,
+    Header,
+    validate_authorize_params,
+)
 from authorizations.rendering.checks import (
     TEMPLATE_FIELDS,
     TemplateProblem,
@@ -19,7 +26,7 @@ from console.validators import validate_endpoint_headers
 # A form field built from a model field with choices says "Select a valid
 # choice"; the model's own message names the value and what it should be.
 _CHOICE_FIELDS = {
-    Authorization: ("type",),
+    Authorization: ("type", "grant_type", "client_auth", "signature_method"),
     Endpoint: ("kind", "method", "body_format"),
 }
 
@@ -52,18 +59,25 @@ def template_error(problem: TemplateProblem) -> ValidationError:
 
 
 def type_registry() -> dict:
-    """Describe every type for the authorization form's script, as plain data."""
+    """Describe every type for the authorization form's script, as plain data.
+
+    ``grants`` names the grants a setting serves (empty: all); the script
+    reads the chosen one from the ``grantSetting`` field.
+    """
     return {
         "settingNames": list(types.ALL_SETTING_NAMES),
+        "grantSetting": types.GRANT_SETTING,
         "types": {
             spec.key: {
                 "label": spec.label,
                 "summary": type_summary(spec),
+                "usesCallback": spec.uses_callback,
                 "settings": {
                     setting.name: {
                         "label": setting.label,
                         "required": setting.required,
                         "helpText": setting.help_text,
+                        "grants": list(setting.grants),
                     }
                     for setting in spec.app_settings
                 },
@@ -89,6 +103,67 @@ def type_summary(spec: types.AuthorizationType) -> str:
     return f"The end user supplies: {supplies}. It {needs}."
 
 
+class ScopeSeparatorField(forms.CharField):
+    """The text that joins scopes: kept as typed, a space included.
+
+    A form field strips its value by default, which would turn the usual
+    separator, a space, into nothing; nothing typed means a space.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.update(strip=False, required=False, empty_value=" ", initial=" ")
+        super().__init__(**kwargs)
+
+
+class AuthorizeParamsField(forms.JSONField):
+    """Extra authorize parameters, typed as a JSON object; empty means none.
+
+    A JSON syntax error is told with its line and column, rather than the
+    stock "Enter a valid JSON."; what the object may hold is
+    ``validate_authorize_params``.
+    """
+
+    widget = AdminTextareaWidget
+
+    def __init__(self, **kwargs):
+        kwargs.update(required=False, initial=dict)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if self.disabled:
+            return value
+        if isinstance(value, str) and not value.strip():
+            return {}
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value, cls=self.decoder)
+        except json.JSONDecodeError as error:
+            raise ValidationError(
+                "This is not valid JSON (line %(line)s, column %(column)s: "
+                "%(problem)s). Write an object such as "
+                '{"prompt": "consent"}, or leave the box empty.',
+                code="invalid",
+                params={
+                    "line": error.lineno,
+                    "column": error.colno,
+                    "problem": error.msg,
+                },
+            ) from None
+
+    def validate(self, value):
+        # Also for an empty value, which skips the validators: "null" is not
+        # an object either.
+        super().validate(value)
+        validate_authorize_params(value)
+
+    def prepare_value(self, value):
+        # An empty object shows as an empty box, so its placeholder shows.
+        if value == {}:
+            return ""
+        return super().prepare_value(value)
+
+
 def _submitted_type(form: forms.ModelForm) -> types.AuthorizationType | None:
     if form.is_bound:
         key = form.data.get(form.add_prefix("type"))
@@ -107,19 +182,19 @@ class AuthorizationForm(forms.ModelForm):
     """
 
     client_secret = WriteOnlySecretField(label="Client secret")
+    scope_separator = ScopeSeparatorField(
+        label="Scope separator",
+        max_length=8,
+        widget=forms.TextInput(attrs={"size": 4}),
+    )
+    authorize_params = AuthorizeParamsField(
+        label="Extra authorize parameters",
+        widget=AdminTextareaWidget(attrs={"rows": 3}),
+    )
 
     class Meta:
         model = Authorization
-        fields = [
-            "app",
-            "name",
-            "type",
-            "client_id",
-            "client_secret",
-            "authorize_url",
-            "scopes",
-            "use_pkce",
-        ]
+        fields = ["app", "name", "type", *types.ALL_SETTING_NAMES]
         widgets = {"scopes": forms.TextInput(attrs={"class": "vTextField"})}
 
     def __init__(self, *args, **kwargs):
@@ -148,6 +223,8 @@ class AuthorizationForm(forms.ModelForm):
                 self.fields[name].label = setting.label
                 if setting.help_text:
                     self.fields[name].help_text = setting.help_text
+                if setting.example:
+                    self.fields[name].widget.attrs["placeholder"] = setting.example
 
     def clean(self):
         cleaned_data = super().clean()
@@ -175,11 +252,19 @@ class AuthorizationForm(forms.ModelForm):
         return cleaned_data
 
     def _drop_unused_settings(self, spec: types.AuthorizationType) -> None:
-        # A hidden field's error could not be seen or fixed; its value is blanked
-        # on save anyway (authorization_clear_unused_settings).
+        # A hidden field's error could not be seen or fixed, and its value is
+        # reset on save anyway (authorization_clear_unused_settings): reset
+        # here, so the model's own checks judge the default, not what is hidden.
+        # The settings of the type's other grants (the authorization URL with
+        # client credentials) are hidden too.
+        if types.GRANT_SETTING in self._errors:
+            grant = None  # no grant chosen yet: every setting counts
+        else:
+            grant = self.cleaned_data.get(types.GRANT_SETTING)
+        used = {setting.name for setting in spec.used_settings(grant=grant)}
         for name in types.ALL_SETTING_NAMES:
-            if name not in spec.setting_names and name in self._errors:
-                del self._errors[name]
+            if name not in used and name in self.fields:
+                self._errors.pop(name, None)
                 self.cleaned_data[name] = self.instance._meta.get_field(
                     name
                 ).get_default()

@@ -520,7 +520,7 @@ def _target(url: str) -> tuple[str, str, int, str]:
     return scheme, parsed.host.strip("[]"), port, parsed.netloc
 
 
-def _resolve(host: str, port: int) -> list[ipaddress._BaseAddress]:
+def _resolve(host: str, port: int, timeout: float) -> list[ipaddress._BaseAddress]:
     """Return every address ``host`` names, asking DNS once if it must."""
     literal = _literal_address(host)
     if literal is not None:
@@ -528,7 +528,7 @@ def _resolve(host: str, port: int) -> list[ipaddress._BaseAddress]:
     if ":" in host:
         raise _invalid_url(f'"{host}" is not an IPv6 address.')
     try:
-        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        answers = _getaddrinfo_within(timeout, host, port)
     except UnicodeError:  # the IDNA codec: an empty label, or one too long
         raise _invalid_url(
             f'"{excerpt(host)}" is not a host name: each part between dots must '
@@ -540,6 +540,12 @@ def _resolve(host: str, port: int) -> list[ipaddress._BaseAddress]:
             f"The host {host} could not be resolved ({_reason_of(error)}).",
             hint="Check the host name for a typo, and that it exists in DNS.",
         ) from None
+    except TimeoutError:
+        raise OutboundError(
+            "timeout",
+            f"The host {host} could not be resolved within {round(timeout, 1):g} s.",
+            hint="Check the console's DNS resolver.",
+        ) from None
     addresses = []
     for _family, _type, _proto, _name, sockaddr in answers:
         address = ipaddress.ip_address(sockaddr[0])
@@ -550,18 +556,47 @@ def _resolve(host: str, port: int) -> list[ipaddress._BaseAddress]:
     return addresses
 
 
-def check_destination(url: str) -> str:
+def _getaddrinfo_within(timeout: float, host: str, port: int) -> list:
+    """Call getaddrinfo, giving up after ``timeout`` seconds.
+
+    The C library's lookup cannot be interrupted, and its own retries can
+    take longer than the whole exchange may: it runs in a thread of its own,
+    which is left to finish alone when the time is up.
+    """
+    outcome: dict[str, object] = {}
+
+    def look_up():
+        try:
+            outcome["answers"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except BaseException as error:  # handed to the caller's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=look_up, name=f"resolve {host}", daemon=True)
+    thread.start()
+    thread.join(max(timeout, 0))
+    if thread.is_alive():
+        raise TimeoutError(host)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["answers"]
+
+
+def check_destination(url: str, *, timeout: float | None = None) -> str:
     """Resolve the URL's host and return the address to connect to.
 
     Raise ``OutboundRefused`` (kind "refused") if any address the host
     resolves to is not public and no network of OUTBOUND_ALLOWED_NETWORKS
     allows it: a host that answers with one good and one bad address is
     refused, not narrowed to the good one.  Raise ``OutboundError`` (kind
-    "connect") if the host does not resolve.
+    "connect") if the host does not resolve, and one of kind "timeout" if
+    it does not within ``timeout`` seconds (OUTBOUND_CONNECT_TIMEOUT by
+    default).
     """
     _scheme, host, port, _netloc = _target(url)
     networks = allowed_networks()
-    addresses = _resolve(host, port)
+    if timeout is None:
+        timeout = float(settings.OUTBOUND_CONNECT_TIMEOUT)
+    addresses = _resolve(host, port, timeout)
     for address in addresses:
         reason = _refusal(host, address, networks)
         if reason is not None:
@@ -776,6 +811,13 @@ class _Exchange:
     def elapsed(self) -> float:
         return time.monotonic() - self.deadline.started
 
+    def lookup_timeout(self, host: str) -> float:
+        """Return how long a DNS lookup may take: as a connection, within the total."""
+        remaining = self.deadline.remaining()
+        if remaining <= 0:
+            raise self.out_of_time(host)
+        return min(self.connect_timeout, remaining)
+
     def out_of_time(self, host: str, response=None) -> OutboundError:
         return OutboundError(
             "timeout",
@@ -978,7 +1020,9 @@ def send(
         while True:
             prepared = _prepare(method, url, headers, data, auth)
             _scheme, host, _port, _netloc = _target(prepared.url)
-            address = check_destination(prepared.url)
+            address = check_destination(
+                prepared.url, timeout=exchange.lookup_timeout(host)
+            )
             logger.debug("%s %s", method, loggable_url(prepared.url))
             response = exchange.hop(prepared, address, host)
             result = OutboundResponse(

@@ -195,9 +195,11 @@ class Authorization(models.Model):
     def missing_parts(self) -> list[str]:
         """Say, in words, what this authorization still needs to work."""
         spec = self.spec
+        # A setting another grant uses is not missing: the client credentials
+        # grant has no authorization URL to fill in.
         missing = [
             with_article(s.label[0].lower() + s.label[1:])
-            for s in spec.app_settings
+            for s in spec.used_settings(grant=self.grant_type)
             if s.required and not getattr(self, s.name)
         ]
         endpoints = {endpoint.kind: endpoint for endpoint in self.endpoints.all()}

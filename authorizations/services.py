@@ -28,12 +28,17 @@ def authorization_add_starting_endpoints(*, authorization: Authorization) -> Non
 
 
 def authorization_clear_unused_settings(*, authorization: Authorization) -> None:
-    """Blank the app-level settings the authorization's type does not use.
+    """Reset the app-level settings the authorization does not use to their defaults.
 
-    A secret typed for another type must not linger where nobody sees it.
+    Those are the settings of other types, and of the type's other grants
+    (the client credentials grant has no authorization URL). A secret typed
+    for another type must not linger where nobody sees it.
     """
-    used = set(authorization.spec.setting_names)
-    field_defaults = {"use_pkce": False}
+    used = {
+        setting.name
+        for setting in authorization.spec.used_settings(grant=authorization.grant_type)
+    }
     for name in types.ALL_SETTING_NAMES:
         if name not in used:
-            setattr(authorization, name, field_defaults.get(name, ""))
+            default = Authorization._meta.get_field(name).get_default()
+            setattr(authorization, name, default)

@@ -68,6 +68,15 @@ class AppSetting:
     # A secret setting is encrypted, write-only in the admin, left out of a
     # secret-less export, and reaches templates only as ``requestBody.<name>``.
     secret: bool = False
+    # The grants (the ``grant_type`` setting's values) the setting serves;
+    # empty: every grant, and every type without a grant setting.
+    grants: tuple[str, ...] = ()
+    # A placeholder the admin shows in an empty box: an example, not a default.
+    example: str = ""
+
+    def applies_to(self, grant: str | None) -> bool:
+        """Tell whether the setting is used with ``grant`` (None: no grant chosen)."""
+        return not self.grants or grant is None or grant in self.grants
 
 
 @dataclass(frozen=True)
@@ -139,29 +148,101 @@ SECRET_RESPONSE_FIELDS = frozenset(
 SECRET_HEADER_NAMES = ("authorization", "proxy-authorization", "cookie", "set-cookie")
 SECRET_HEADER_SUFFIXES = ("-key", "-token", "-secret")
 
+# The setting that chooses a grant, and the grant a redirect to the provider
+# belongs to (RFC 6749 §4.1); the client credentials grant (§4.4) has neither
+# consent, nor redirect, nor PKCE.
+GRANT_SETTING = "grant_type"
+AUTHORIZATION_CODE = "authorization_code"
+CLIENT_CREDENTIALS = "client_credentials"
+
 _OAUTH2_SETTINGS = (
+    AppSetting(
+        GRANT_SETTING,
+        "Grant",
+        required=False,
+        help_text="Authorization code: each end user consents at the provider "
+        "(RFC 6749 §4.1). Client credentials: the app itself is the account, "
+        "no consent page and no redirect (RFC 6749 §4.4).",
+    ),
     AppSetting("client_id", "Client ID"),
     AppSetting("client_secret", "Client secret", secret=True),
+    AppSetting(
+        "client_auth",
+        "Client authentication",
+        required=False,
+        help_text="How the token endpoint receives the client ID and secret: "
+        "HTTP Basic or body parameters (RFC 6749 §2.3.1). With None, the "
+        "endpoint's templates send them themselves.",
+    ),
     AppSetting(
         "authorize_url",
         "Authorization URL",
         help_text="Where the user is sent to give consent (RFC 6749 §4.1.1).",
+        grants=(AUTHORIZATION_CODE,),
     ),
-    AppSetting("scopes", "Scopes", required=False, help_text="Space-separated."),
+    AppSetting(
+        "scopes",
+        "Scopes",
+        required=False,
+        help_text="One per word, separated by spaces; they are sent joined by "
+        "the scope separator.",
+        example="read write",
+    ),
+    AppSetting(
+        "scope_separator",
+        "Scope separator",
+        required=False,
+        help_text="What joins the scopes when they are sent: a space (RFC 6749 "
+        "§3.3) unless the provider asks for another, such as a comma. Left "
+        "empty, a space.",
+    ),
+    AppSetting(
+        "authorize_params",
+        "Extra authorize parameters",
+        required=False,
+        help_text="A JSON object of parameters added to the authorization URL, "
+        "each a text. The console's own (client_id, redirect_uri, "
+        "response_type, scope, state, code_challenge…) cannot be replaced.",
+        grants=(AUTHORIZATION_CODE,),
+        example='{"access_type": "offline", "prompt": "consent"}',
+    ),
     AppSetting(
         "use_pkce",
         "Use PKCE (S256)",
         required=False,
         help_text="Send a code challenge (RFC 7636); needed by public clients.",
+        grants=(AUTHORIZATION_CODE,),
+    ),
+    AppSetting(
+        "issuer",
+        "Issuer",
+        required=False,
+        help_text="The provider's issuer identifier. When set, the callback "
+        "must carry it as iss, which defeats mix-up attacks (RFC 9207).",
+        grants=(AUTHORIZATION_CODE,),
+        example="https://accounts.example.com",
     ),
 )
 _OAUTH1_SETTINGS = (
     AppSetting("client_id", "Consumer key"),
-    AppSetting("client_secret", "Consumer secret", secret=True),
+    AppSetting(
+        "client_secret",
+        "Consumer secret",
+        secret=True,
+        help_text="With RSA-SHA1, the consumer's RSA private key, in PEM.",
+    ),
     AppSetting(
         "authorize_url",
         "Authorization URL",
         help_text="Where the user authorizes the request token (RFC 5849 §2.2).",
+    ),
+    AppSetting(
+        "signature_method",
+        "Signature method",
+        required=False,
+        help_text="How requests are signed (RFC 5849 §3.4). RSA-SHA1 signs with "
+        "the private key held as the consumer secret; PLAINTEXT sends the "
+        "secret itself, so it is refused over plain http.",
     ),
 )
 
@@ -190,8 +271,22 @@ class AuthorizationType:
     def setting_names(self) -> tuple[str, ...]:
         return tuple(setting.name for setting in self.app_settings)
 
+    @property
+    def uses_callback(self) -> bool:
+        """Tell whether the provider sends the user back: a callback URL to register."""
+        return self.flow in (Flow.OAUTH1, Flow.OAUTH2)
+
     def setting(self, name: str) -> AppSetting | None:
         return next((s for s in self.app_settings if s.name == name), None)
+
+    def used_settings(self, *, grant: str | None = None) -> tuple[AppSetting, ...]:
+        """Return the settings in use with ``grant``, the chosen grant if any.
+
+        A type without a grant setting uses all its settings, whatever is given.
+        """
+        if GRANT_SETTING not in self.setting_names:
+            grant = None
+        return tuple(s for s in self.app_settings if s.applies_to(grant))
 
 
 NINE_TYPES: tuple[AuthorizationType, ...] = (
@@ -259,10 +354,33 @@ NINE_TYPES: tuple[AuthorizationType, ...] = (
 
 DEFAULT_TYPE = "api_key"
 
+
+def _merge_orders(orders: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
+    """Merge sequences into one that keeps each one's order where they agree.
+
+    Each type lists its settings in the order a developer fills them in; the
+    form shows every type's in one list, so OAuth2.0's grant stays first even
+    though OAuth1.0, listed before it, starts with the client ID.
+    """
+    pending = [list(order) for order in orders if order]
+    merged: list[str] = []
+    while pending:
+        heads = (order[0] for order in pending)
+        # The first head no sequence wants later; on a contradiction, the first.
+        head = next(
+            (h for h in heads if not any(h in order[1:] for order in pending)),
+            pending[0][0],
+        )
+        merged.append(head)
+        pending = [[n for n in order if n != head] for order in pending]
+        pending = [order for order in pending if order]
+    return tuple(merged)
+
+
 # Every app-level setting any type uses, so a form can hide the ones a type
 # doesn't.  Each is a field of the Authorization model, so no registry adds one.
-ALL_SETTING_NAMES: tuple[str, ...] = tuple(
-    dict.fromkeys(name for spec in NINE_TYPES for name in spec.setting_names)
+ALL_SETTING_NAMES: tuple[str, ...] = _merge_orders(
+    spec.setting_names for spec in NINE_TYPES
 )
 # What a template reads as ``authorization`` besides the non-secret settings.
 AUTHORIZATION_ATTRIBUTES = ("name", "type")

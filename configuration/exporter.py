@@ -31,6 +31,15 @@ def _text(value: str) -> str:
     return value.replace("\r\n", "\n")
 
 
+def _setting_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, dict):
+        # PostgreSQL's jsonb keeps no key order: sorted, the export is stable.
+        return dict(sorted(value.items()))
+    return value
+
+
 def _endpoint_document(endpoint: Endpoint) -> dict[str, Any]:
     document = {name: _text(getattr(endpoint, name)) for name in ENDPOINT_FIELDS}
     document["headers"] = endpoint.header_dicts()
@@ -42,15 +51,20 @@ def _authorization_document(
 ) -> dict[str, Any]:
     spec = types.registry().types.get(authorization.type)
     document: dict[str, Any] = {"name": authorization.name, "type": authorization.type}
-    settings = spec.app_settings if spec else ()
+    settings = spec.used_settings(grant=authorization.grant_type) if spec else ()
     for setting in settings:
         value = getattr(authorization, setting.name)
         if setting.secret and not include_secrets:
             continue
-        # A credential left out keeps what the importing installation stores,
-        # so only a set one is written; other required settings always show.
-        if value or (setting.required and setting.name not in KEPT_WHEN_ABSENT):
-            document[setting.name] = _text(value) if isinstance(value, str) else value
+        # A key left out means its default, so a setting at its default is
+        # not written; a credential left out keeps what the importing
+        # installation stores, so only a set one is; other required settings
+        # always show.
+        default = Authorization._meta.get_field(setting.name).get_default()
+        if value != default or (
+            setting.required and setting.name not in KEPT_WHEN_ABSENT
+        ):
+            document[setting.name] = _setting_value(value)
     kinds = list(types.ENDPOINT_KINDS)
     endpoints = sorted(
         authorization.endpoints.all(),

@@ -16,7 +16,7 @@ import yaml
 
 from apps.models import App
 from authorizations import types
-from authorizations.models import Authorization, Endpoint, Header
+from authorizations.models import Authorization, Endpoint, GrantType, Header
 from authorizations.plain_data import (
     MAX_DEPTH,
     MAX_INTEGER_DIGITS,
@@ -53,6 +53,9 @@ HEADER_FIELDS = ("name", "value")
 # Credentials belong to one installation: a shared file (the demo catalog, a
 # secret-less export) leaves them out, and that must not wipe what is stored.
 KEPT_WHEN_ABSENT = frozenset({"client_id", "client_secret"})
+# Settings whose empty value means their default, as on the admin form: a
+# scope separator left empty is a space.
+DEFAULT_WHEN_EMPTY = frozenset({"scope_separator"})
 
 
 # -- where things are -------------------------------------------------------
@@ -529,33 +532,70 @@ class _DocumentReader:
         """Copy field values of the right type; null means empty."""
         for name in names:
             model_field = model._meta.get_field(name)
-            expects_bool = model_field.get_internal_type() == "BooleanField"
+            kind = model_field.get_internal_type()
             if name not in mapping:
                 if name not in KEPT_WHEN_ABSENT:
                     section.values[name] = model_field.get_default()
                 continue
             value = mapping[name]
             if value is None:
-                value = False if expects_bool else ""
-            if expects_bool and not isinstance(value, bool):
+                value = {"BooleanField": False, "JSONField": {}}.get(kind, "")
+            if value == "" and name in DEFAULT_WHEN_EMPTY:
+                value = model_field.get_default()
+            if kind == "BooleanField":
+                problem = self.check_bool(value)
+            elif kind == "JSONField":
+                problem = self.check_text_mapping(value)
+            else:
+                problem = self.check_text(value)
+            if not problem and name in types.ALL_SETTING_NAMES:
+                problem = self.check_choice(model_field, value)
+            if problem:
                 section.invalid.add(name)
-                self.error(
-                    section.location.key(name),
-                    f"expected true or false, found {_describe(value)}.",
-                )
-            elif not expects_bool and not isinstance(value, str):
-                section.invalid.add(name)
-                hint = (
-                    " (put it in quotes)"
-                    if isinstance(value, int | float | bool)
-                    else ""
-                )
-                self.error(
-                    section.location.key(name),
-                    f"expected text{hint}, found {_describe(value)}.",
-                )
+                self.error(section.location.key(name), problem)
             else:
                 section.values[name] = value
+
+    @staticmethod
+    def check_bool(value: Any) -> str:
+        if isinstance(value, bool):
+            return ""
+        return f"expected true or false, found {_describe(value)}."
+
+    @staticmethod
+    def check_text(value: Any) -> str:
+        if isinstance(value, str):
+            return ""
+        hint = " (put it in quotes)" if isinstance(value, int | float | bool) else ""
+        return f"expected text{hint}, found {_describe(value)}."
+
+    @staticmethod
+    def check_text_mapping(value: Any) -> str:
+        # What the names map to is the model's to judge
+        # (validate_authorize_params); a name must be text to be judged at all.
+        if not isinstance(value, dict):
+            return (
+                "expected a mapping of parameter names to texts, such as "
+                f"{{prompt: consent}}, found {_describe(value)}."
+            )
+        for key in value:
+            if not isinstance(key, str):
+                return (
+                    f"expected text as each parameter name, found {_describe(key)}"
+                    " (put it in quotes)."
+                )
+        return ""
+
+    @staticmethod
+    def check_choice(model_field, value: Any) -> str:
+        """Say what a setting with choices expected, suggesting the closest one."""
+        if not model_field.choices:
+            return ""
+        keys = [str(key) for key, _ in model_field.flatchoices]
+        if value in keys:
+            return ""
+        message = model_field.error_messages["invalid_choice"] % {"value": value}
+        return message.rstrip(".") + _suggestion(value, keys)
 
     # -- the levels of the document --
 
@@ -651,6 +691,9 @@ class _DocumentReader:
                 if name not in settings
             }
         )
+        if spec is not None:
+            unused.update(self.unused_for_grant(item, spec))
+            settings = tuple(name for name in settings if name not in unused)
         self.check_keys(
             item,
             location,
@@ -694,6 +737,26 @@ class _DocumentReader:
                         "one, the admin shows it as incomplete.",
                     )
         return authorization
+
+    @staticmethod
+    def unused_for_grant(item: dict, spec: types.AuthorizationType) -> dict[str, str]:
+        """Name the settings the file's grant does not use, with why.
+
+        An unknown grant is reported at its key; then every setting counts.
+        """
+        grant = item.get(types.GRANT_SETTING)
+        if types.GRANT_SETTING not in spec.setting_names or grant is None:
+            return {}
+        if grant not in GrantType.values:
+            return {}
+        used = spec.used_settings(grant=grant)
+        return {
+            setting.name: f"{with_article(spec.label)} authorization with the "
+            f"{GrantType(grant).label.lower()} grant has no {setting.name} "
+            "setting; remove this key."
+            for setting in spec.app_settings
+            if setting not in used
+        }
 
     def read_type(
         self, item: dict, location: Location

@@ -1,8 +1,10 @@
 /*
- * Show only the app-level settings the chosen authorization type uses.
+ * Show only the app-level settings the chosen authorization type uses, and,
+ * of those, the ones the chosen grant uses (the client credentials grant has
+ * no authorization URL and no PKCE); the callback URL only for OAuth types.
  *
  * Rows are hidden, never emptied, so switching types back and forth loses
- * nothing typed; the server blanks unused settings on save. Without this
+ * nothing typed; the server resets unused settings on save. Without this
  * script every setting stays visible and the form still works.
  */
 "use strict";
@@ -26,8 +28,23 @@
         return help;
     }
 
+    // The grant chosen, when the type has a grant setting; null otherwise.
+    function chosenGrant(registry, spec) {
+        const select = document.getElementById("id_" + registry.grantSetting);
+        if (!spec || !spec.settings[registry.grantSetting] || !select) {
+            return null;
+        }
+        return select.value;
+    }
+
+    function appliesTo(setting, grant) {
+        const grants = setting.grants || [];
+        return grant === null || grants.length === 0 || grants.includes(grant);
+    }
+
     function applyType(registry, typeKey) {
         const spec = registry.types[typeKey];
+        const grant = chosenGrant(registry, spec);
         let visibleCount = 0;
         for (const name of registry.settingNames) {
             const row = document.querySelector(".form-row.field-" + name);
@@ -36,8 +53,8 @@
             }
             // An unknown type (tampered or stale) shows everything.
             const setting = spec ? spec.settings[name] : {};
-            row.hidden = !setting;
-            if (!setting) {
+            row.hidden = !setting || !appliesTo(setting, grant);
+            if (row.hidden) {
                 continue;
             }
             visibleCount += 1;
@@ -51,6 +68,10 @@
                 help.firstElementChild.textContent = setting.helpText;
                 help.hidden = !setting.helpText;
             }
+        }
+        const callbackRow = document.querySelector(".form-row.field-callback_url");
+        if (callbackRow) {
+            callbackRow.hidden = Boolean(spec) && !spec.usesCallback;
         }
         const fieldset = document.querySelector("fieldset.type-settings");
         if (fieldset) {
@@ -72,6 +93,12 @@
         select.addEventListener("change", function() {
             applyType(registry, select.value);
         });
+        const grantSelect = document.getElementById("id_" + registry.grantSetting);
+        if (grantSelect) {
+            grantSelect.addEventListener("change", function() {
+                applyType(registry, select.value);
+            });
+        }
         applyType(registry, select.value);
     });
 }

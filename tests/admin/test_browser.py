@@ -127,3 +127,56 @@ def test_app_picker_searches_apps_and_saves_the_choice(admin_page):
     page.wait_for_url("**/authorization/")
 
     assert Authorization.objects.get(name="Globex key").app == globex
+
+
+def test_the_client_credentials_grant_hides_the_consent_settings(admin_page):
+    app = AppFactory()
+    add_url = reverse("admin:authorizations_authorization_add")
+
+    page, base = admin_page, admin_page.live_server_url
+    page.goto(f"{base}{add_url}?app={app.pk}")
+    # Not an OAuth type: no callback URL to register.
+    assert row(page, "callback_url").is_hidden()
+    page.select_option("#id_type", "oauth2")
+    assert row(page, "callback_url").is_visible()
+    page.fill("#id_authorize_url", "https://auth.example.com/authorize")
+    page.check("#id_use_pkce")
+
+    page.select_option("#id_grant_type", "client_credentials")
+    for name in ("authorize_url", "use_pkce", "authorize_params", "issuer"):
+        assert row(page, name).is_hidden(), name
+    for name in ("client_id", "client_auth", "scopes", "scope_separator"):
+        assert row(page, name).is_visible(), name
+
+    # Hidden, not emptied: switching back loses nothing typed.
+    page.select_option("#id_grant_type", "authorization_code")
+    assert row(page, "authorize_url").is_visible()
+    assert page.input_value("#id_authorize_url") == (
+        "https://auth.example.com/authorize"
+    )
+    # OAuth1.0 has no grant: its settings show whatever the grant box says.
+    page.select_option("#id_grant_type", "client_credentials")
+    page.select_option("#id_type", "oauth1")
+    assert row(page, "authorize_url").is_visible()
+    assert row(page, "signature_method").is_visible()
+    assert row(page, "grant_type").is_hidden()
+    assert row(page, "callback_url").is_visible()
+
+
+def test_the_copy_button_puts_the_callback_url_on_the_clipboard(new_admin_page):
+    authorization = AuthorizationFactory(type="oauth2")
+    change_url = reverse(
+        "admin:authorizations_authorization_change", args=[authorization.pk]
+    )
+    page = new_admin_page(permissions=["clipboard-read", "clipboard-write"])
+
+    page.goto(f"{page.live_server_url}{change_url}")
+    shown = page.inner_text("#callback-url")
+    page.get_by_role("button", name="Copy", exact=True).click()
+
+    assert shown.endswith("/oauth/callback/")
+    page.wait_for_function(
+        "document.querySelector('.field-callback_url .copy-status')"
+        ".textContent === 'Copied.'"
+    )
+    assert page.evaluate("navigator.clipboard.readText()") == shown

@@ -112,3 +112,84 @@ def test_switching_type_clears_settings_the_new_type_does_not_use():
     authorization_clear_unused_settings(authorization=authorization)
     assert (authorization.client_id, authorization.client_secret) == ("", "")
     assert authorization.use_pkce is False
+
+
+@pytest.mark.django_db
+def test_the_client_credentials_grant_needs_no_authorization_url():
+    authorization = AuthorizationFactory(
+        type="oauth2", grant_type="client_credentials", client_id="id"
+    )
+    assert authorization.missing_parts() == [
+        "a client secret",
+        "a User Information Endpoint",
+        "an Access Token Endpoint",
+    ]
+    authorization.grant_type = "authorization_code"
+    assert "an authorization URL" in authorization.missing_parts()
+
+
+def test_the_consent_settings_serve_the_authorization_code_grant_only():
+    spec = types.get_type("oauth2")
+    code = {s.name for s in spec.used_settings(grant="authorization_code")}
+    machine = {s.name for s in spec.used_settings(grant="client_credentials")}
+    assert code - machine == {"authorize_url", "authorize_params", "use_pkce", "issuer"}
+    assert {"client_auth", "scopes", "scope_separator"} <= machine
+    # No grant chosen: every setting counts; a type without grants ignores one.
+    assert spec.used_settings() == spec.app_settings
+    oauth1 = types.get_type("oauth1")
+    assert oauth1.used_settings(grant="client_credentials") == oauth1.app_settings
+
+
+def test_every_type_keeps_its_settings_order_in_the_shared_list():
+    for spec in types.NINE_TYPES:
+        positions = [types.ALL_SETTING_NAMES.index(n) for n in spec.setting_names]
+        assert positions == sorted(positions), spec.key
+    assert types.ALL_SETTING_NAMES[0] == "grant_type"
+
+
+def test_only_the_oauth_types_use_the_callback_url():
+    assert [spec.key for spec in types.NINE_TYPES if spec.uses_callback] == [
+        "oauth1",
+        "oauth2",
+    ]
+
+
+def test_the_new_settings_are_reset_to_their_defaults_for_another_type():
+    authorization = Authorization(
+        type="api_key",
+        grant_type="client_credentials",
+        client_auth="client_secret_basic",
+        scope_separator=",",
+        authorize_params={"prompt": "consent"},
+        issuer="https://auth.example.com",
+        signature_method="RSA-SHA1",
+    )
+    authorization_clear_unused_settings(authorization=authorization)
+    assert (authorization.grant_type, authorization.client_auth) == (
+        "authorization_code",
+        "none",
+    )
+    assert (authorization.scope_separator, authorization.issuer) == (" ", "")
+    assert authorization.authorize_params == {}
+    assert authorization.signature_method == "HMAC-SHA1"
+
+
+def test_the_client_credentials_grant_resets_the_consent_settings():
+    authorization = Authorization(
+        type="oauth2",
+        grant_type="client_credentials",
+        authorize_url="https://auth.example.com/authorize",
+        use_pkce=True,
+        authorize_params={"prompt": "consent"},
+        issuer="https://auth.example.com",
+        client_auth="client_secret_basic",
+        scope_separator=",",
+    )
+    authorization_clear_unused_settings(authorization=authorization)
+    assert (authorization.authorize_url, authorization.use_pkce) == ("", False)
+    assert (authorization.authorize_params, authorization.issuer) == ({}, "")
+    # What the grant uses stays.
+    assert (authorization.client_auth, authorization.scope_separator) == (
+        "client_secret_basic",
+        ",",
+    )

@@ -63,6 +63,11 @@ def test_basecamp_is_transcribed_from_the_guide():
     assert authorization.authorize_url == (
         "https://launchpad.37signals.com/authorization/new"
     )
+    # The URL template sends the client credentials itself (PROVIDERS.md §1).
+    assert (authorization.grant_type, authorization.client_auth) == (
+        "authorization_code",
+        "none",
+    )
     token = endpoint_of("basecamp", "access_token")
     assert (token.method, token.body_format, token.request_template) == (
         "POST",
@@ -92,18 +97,25 @@ def test_basecamp_is_transcribed_from_the_guide():
     )
 
 
-def test_gotomeeting_is_transcribed_from_the_guide():
+def test_gotomeeting_is_transcribed_from_the_guide_but_for_its_token_host():
     run_command("import_apps", *FILES)
 
     app = App.objects.get(slug="gotomeeting")
     assert (app.name, app.api_base_url) == ("GoTo Meeting", "https://api.getgo.com")
-    assert app.authorizations.get().authorize_url == (
+    authorization = app.authorizations.get()
+    assert authorization.authorize_url == (
         "https://authentication.logmeininc.com/oauth/authorize"
+    )
+    # Not the guide's: api.getgo.com's token endpoint was retired on 2025-09-30;
+    # its successor takes the client credentials as HTTP Basic (PROVIDERS.md §2).
+    assert (authorization.grant_type, authorization.client_auth) == (
+        "authorization_code",
+        "client_secret_basic",
     )
     token = endpoint_of("gotomeeting", "access_token")
     assert (token.method, token.url, token.body_format) == (
         "POST",
-        "https://api.getgo.com/oauth/v2/token",
+        "https://authentication.logmeininc.com/oauth/token",
         "form",
     )
     # The guide's template, trailing commas included.

@@ -48,7 +48,23 @@ def build_varied_apps():
         docs_url="https://crm.example/docs",
     )
     oauth = OAuth2AuthorizationFactory(
-        app=crm, name="OAuth", scopes="read write", use_pkce=True
+        app=crm,
+        name="OAuth",
+        scopes="read write",
+        use_pkce=True,
+        client_auth="client_secret_post",
+        scope_separator=",",
+        # Not in alphabetical order: the export sorts them.
+        authorize_params={"prompt": "consent", "access_type": "offline"},
+        issuer="https://accounts.crm.example",
+    )
+    OAuth2AuthorizationFactory(
+        app=crm,
+        name="Machine",
+        grant_type="client_credentials",
+        client_auth="client_secret_basic",
+        authorize_url="",
+        scope_separator=" + ",
     )
     for kind, template in zip(
         ("user_info", "access_token", "revoke"), AWKWARD_TEMPLATES, strict=False
@@ -67,7 +83,11 @@ def build_varied_apps():
                 endpoint=endpoint, name=name, value=f"v{position} {{{{ x }}}}"
             )
     oauth1 = AuthorizationFactory(
-        app=crm, name="Legacy", type="oauth1", client_id="consumer"
+        app=crm,
+        name="Legacy",
+        type="oauth1",
+        client_id="consumer",
+        signature_method="HMAC-SHA256",
     )
     for template, kind in zip(
         AWKWARD_TEMPLATES[3:],
@@ -166,6 +186,7 @@ def test_a_changed_file_updates_the_app_to_match_it(tmp_path):
         "API Key",
         "Key",
         "Legacy",
+        "Machine",
         "OAuth",
     ]
     stored = crm.authorizations.get(name="OAuth")

@@ -155,15 +155,22 @@ class FakeResolver:
     def __init__(self, real):
         self._real = real
         self._answers: dict[str, list[list[str]]] = {}
+        self._delays: dict[str, float] = {}
         self.asked: list[str] = []
 
-    def answer(self, name: str, *answers: list[str]) -> None:
+    def answer(self, name: str, *answers: list[str], after: float = 0) -> None:
+        """Answer ``name`` with each list of addresses in turn, the last for good.
+
+        ``after`` seconds pass before each answer, as with a slow resolver.
+        """
         self._answers[name] = list(answers)
+        self._delays[name] = after
 
     def __call__(self, host, port, family=0, type=0, proto=0, flags=0):
         self.asked.append(host)
         if host not in self._answers:
             return self._real(host, port, family, type, proto, flags)
+        time.sleep(self._delays[host])
         queue = self._answers[host]
         addresses = queue.pop(0) if len(queue) > 1 else queue[0]
         if not addresses:

@@ -177,3 +177,16 @@ def test_a_compression_bomb_stops_at_the_cap_without_swelling(
     assert failed.value.response.body == bytes(2 * 1024 * 1024)
     # The body kept (2 MiB) and its pieces, not the gigabyte.
     assert peak < 16 * 1024 * 1024
+
+
+def test_a_slow_dns_answer_counts_against_the_deadline(resolver, loopback):
+    loopback.OUTBOUND_TOTAL_TIMEOUT = 0.5
+    resolver.answer("slow.example.test", ["127.0.0.1"], after=3)
+    started = time.monotonic()
+    with pytest.raises(OutboundError) as failed:
+        send("GET", "http://slow.example.test/")
+    assert failed.value.kind == "timeout"
+    assert failed.value.message == (
+        "The host slow.example.test could not be resolved within 0.5 s."
+    )
+    assert time.monotonic() - started < 2
