@@ -1,5 +1,6 @@
 """Limits: the total deadline, the read timeout and the body cap hold."""
 
+import socket
 import threading
 import time
 import tracemalloc
@@ -189,4 +190,32 @@ def test_a_slow_dns_answer_counts_against_the_deadline(resolver, loopback):
     assert failed.value.message == (
         "The host slow.example.test could not be resolved within 0.5 s."
     )
+    assert time.monotonic() - started < 2
+
+
+@pytest.fixture
+def full_listener():
+    """Return the port of a listener whose queue is full: a connection hangs."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    # Linux drops the handshakes beyond the backlog, so a connection neither
+    # succeeds nor fails: it waits, as with a firewall that drops packets.
+    filler = socket.create_connection(("127.0.0.1", port))
+    yield port
+    filler.close()
+    listener.close()
+
+
+def test_a_connection_that_hangs_trips_the_connect_timeout(full_listener, loopback):
+    loopback.OUTBOUND_CONNECT_TIMEOUT = 0.3
+    started = time.monotonic()
+    with pytest.raises(OutboundError) as failed:
+        send("GET", f"http://127.0.0.1:{full_listener}/")
+    assert failed.value.kind == "timeout"
+    assert failed.value.message == (
+        "127.0.0.1 did not accept a connection within 0.3 s."
+    )
+    assert "OUTBOUND_CONNECT_TIMEOUT" in failed.value.hint
     assert time.monotonic() - started < 2
