@@ -13,7 +13,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.debug import sensitive_post_parameters
 
-from authorizations import callback, samples, types, views
+from authorizations import callback, flow_views, samples, types, views
 from authorizations.forms import (
     AuthorizationForm,
     EndpointForm,
@@ -183,7 +183,33 @@ class AuthorizationAdmin(
 
     def render_change_form(self, request, context, *args, **kwargs):
         context["authorization_types"] = type_registry()
+        obj = kwargs.get("obj")
+        if obj is not None:
+            # Test authorization and its recent runs (flow_views).
+            context["can_test"] = self.has_change_permission(request, obj)
+            context["recent_runs"] = flow_views.recent_runs(obj)
         return super().render_change_form(request, context, *args, **kwargs)
+
+    def get_urls(self):
+        def wrap(view):
+            return self.admin_site.admin_view(
+                functools.partial(view, model_admin=self)
+            )
+
+        # Before the stock URLs, whose "<object_id>/" would swallow them.
+        return [
+            path(
+                "<path:object_id>/test/",
+                wrap(flow_views.test_authorization),
+                name="authorizations_authorization_test",
+            ),
+            path(
+                "test-runs/<int:run_id>/",
+                wrap(flow_views.test_run),
+                name="authorizations_testrun",
+            ),
+            *super().get_urls(),
+        ]
 
     @method_decorator(sensitive_post_parameters("client_secret"))
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
