@@ -613,8 +613,8 @@ class _Deadline:
 
     Connect and read timeouts bound each wait on the socket, not their sum: a
     server sending one byte a second never trips them.  When the time is up,
-    every socket of the exchange is shut down, which ends a blocked read at
-    once, and ``expired`` tells the reader why.
+    every connection of the exchange is shut down, which ends a blocked read
+    (or TLS handshake) at once, and ``expired`` tells the reader why.
     """
 
     def __init__(self, seconds: float):
@@ -631,10 +631,18 @@ class _Deadline:
         return self.seconds - (time.monotonic() - self.started)
 
     def watch(self, sock: socket.socket) -> None:
+        """Keep a way to shut ``sock``'s connection down until ``close``.
+
+        A duplicate of the socket, not the socket: wrapping it in TLS detaches
+        the original object from the connection, and a closed descriptor's
+        number may be reused by another thread's connection.  Shutting down
+        the duplicate shuts down the connection under both.
+        """
+        duplicate = sock.dup()
         with self._lock:
-            self._sockets.append(sock)
+            self._sockets.append(duplicate)
             if self.expired:
-                _shut_down(sock)
+                _shut_down(duplicate)
 
     def _expire(self) -> None:
         with self._lock:
@@ -642,12 +650,17 @@ class _Deadline:
             for sock in self._sockets:
                 _shut_down(sock)
 
-    def stop(self) -> None:
+    def close(self) -> None:
+        """Stop the clock and let go of the connections."""
         self._timer.cancel()
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
 
 
 def _shut_down(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):  # already closed
+    with contextlib.suppress(OSError):  # already closed by the other end
         sock.shutdown(socket.SHUT_RDWR)
 
 
@@ -668,7 +681,7 @@ class _WatchedHTTPSConnection(HTTPSConnection):
         self._deadline = deadline
 
     def _new_conn(self) -> socket.socket:
-        # Before the TLS handshake, which the deadline bounds too.
+        # Watched from before the TLS handshake, which the deadline bounds too.
         sock = super()._new_conn()
         self._deadline.watch(sock)
         return sock
@@ -805,8 +818,8 @@ class _Exchange:
         self.adapter = PinnedAdapter(self.deadline)
 
     def close(self) -> None:
-        self.deadline.stop()
         self.adapter.close()
+        self.deadline.close()
 
     def elapsed(self) -> float:
         return time.monotonic() - self.deadline.started

@@ -67,6 +67,9 @@ class RawServer:
     host: str = "127.0.0.1"
     port: int = 0
     tls: ssl.SSLContext | None = None
+    # False: call ``respond(connection, None)`` at once, reading nothing (and
+    # without TLS even when ``tls`` is set: the test speaks for the server).
+    reads_request: bool = True
     requests: list[Received] = field(default_factory=list)
     server_names: list[str | None] = field(default_factory=list)
     connections: int = 0
@@ -108,6 +111,9 @@ class RawServer:
     def _serve(self, conn: socket.socket) -> None:
         with contextlib.suppress(OSError), conn:
             conn.settimeout(10)
+            if not self.reads_request:
+                self.respond(conn, None)
+                return
             if self.tls is not None:
                 conn = self.tls.wrap_socket(conn, server_side=True)
             request = read_request(conn)

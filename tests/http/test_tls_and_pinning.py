@@ -7,12 +7,13 @@ other lookup to the real one.
 
 import socket
 import ssl
+import time
 
 import pytest
 import trustme
 
 from authorizations.http import OutboundError, OutboundRefused, send
-from tests.http.servers import RawServer, reply
+from tests.http.servers import RawServer, drip, reply
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +154,37 @@ def test_the_connection_does_not_resolve_the_name(resolver, raw_server, loopback
     # which needs no DNS.
     assert resolver.asked == ["api.example.test", "127.0.0.1"]
     assert socket.getaddrinfo is resolver
+
+
+def test_a_dripping_https_server_is_stopped_by_the_total_deadline(
+    raw_server, trusted, authority
+):
+    # Over TLS the socket the client reads is a wrapper of the one it
+    # connected: the deadline must still reach it.
+    trusted.OUTBOUND_TOTAL_TIMEOUT = 1.5
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+    server = raw_server(
+        drip(head + b"x" * 100, every=0.3), tls=tls_context(authority, "127.0.0.1")
+    )
+    started = time.monotonic()
+    with pytest.raises(OutboundError) as failed:
+        send("GET", server.url("/"))
+    assert failed.value.kind == "timeout"
+    assert "took longer than 1.5 s" in failed.value.message
+    assert time.monotonic() - started < 4
+
+
+def test_a_handshake_that_drips_is_stopped_by_the_total_deadline(raw_server, trusted):
+    # A TLS record header announcing 16 KiB, then one byte at a time: the
+    # handshake waits for the whole record, and each byte comes well within
+    # the connect timeout.
+    trusted.OUTBOUND_TOTAL_TIMEOUT = 1.5
+    trusted.OUTBOUND_CONNECT_TIMEOUT = 10.0
+    record = b"\x16\x03\x03\x40\x00" + b"\x02" * 100
+    server = raw_server(drip(record, every=0.3), reads_request=False)
+    started = time.monotonic()
+    with pytest.raises(OutboundError) as failed:
+        send("GET", f"https://127.0.0.1:{server.port}/")
+    assert failed.value.kind == "timeout"
+    assert "took longer than 1.5 s" in failed.value.message
+    assert time.monotonic() - started < 4
