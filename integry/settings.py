@@ -29,6 +29,8 @@ OUTBOUND_CONNECT_TIMEOUT = env.float("OUTBOUND_CONNECT_TIMEOUT", default=5.0)
 OUTBOUND_READ_TIMEOUT = env.float("OUTBOUND_READ_TIMEOUT", default=15.0)
 OUTBOUND_TOTAL_TIMEOUT = env.float("OUTBOUND_TOTAL_TIMEOUT", default=30.0)
 OUTBOUND_MAX_BODY_BYTES = env.int("OUTBOUND_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+# A CA bundle file for providers behind a private CA; unset, certifi's.
+OUTBOUND_CA_BUNDLE = env.str("OUTBOUND_CA_BUNDLE", default=None)
 
 # The first key encrypts; every key decrypts, so a new key can be put first
 # while rows written under the old one stay readable until rotation.
