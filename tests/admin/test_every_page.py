@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from authorizations.models import TestRun
 from authorizations.roles import ROLES
 from tests.factories import (
     AuthorizationFactory,
@@ -59,8 +60,28 @@ def graph():
         credentials={"access_token": ACCESS_TOKEN, "refresh_token": REFRESH_TOKEN},
     )
     ConnectedAccountFactory(authorization=keys, credentials={"api_key": API_KEY})
+    # A finished test run whose log shows (masked) what was sent.
+    run = TestRun.objects.create(
+        authorization=oauth,
+        status=TestRun.Status.SUCCEEDED,
+        message="Connected as Jason Fried",
+        steps=[
+            {
+                "name": "Access token",
+                "ok": True,
+                "request": {
+                    "method": "POST",
+                    "url": "https://api.example.com/token",
+                    "headers": [],
+                    "body": "client_secret=••••",
+                    "curl": "curl",
+                },
+            }
+        ],
+    )
     objects = {
         "app": oauth.app,
+        "testrun": run,
         "authorization": oauth,
         "endpoint": token,
         "connectedaccount": oauth_account,
@@ -121,6 +142,13 @@ def admin_pages(graph) -> list[str]:
         + f"?authorization={authorization.pk}&kind=revoke",
         reverse("admin:authorizations_authorization_add") + f"?app={graph['app'].pk}",
         reverse("admin:authorizations_endpoint_preview"),
+        # Test authorization: the start page, a run's log, a run that is not
+        # there, and the callback with a state nobody started.
+        reverse("admin:authorizations_authorization_test", args=[authorization.pk]),
+        reverse("admin:authorizations_testrun", args=[graph["testrun"].pk]),
+        reverse("admin:authorizations_testrun", args=[99999999]),
+        reverse("oauth_callback") + "?state=unknown&code=abc",
+        reverse("oauth_callback") + "?error=access_denied&error_description=%3Cb%3E",
     ]
     # The searches behind the app and authorization pickers.
     for source, field in (("authorization", "app"), ("endpoint", "authorization")):
@@ -178,6 +206,13 @@ def test_custom_posts_answer_every_role_without_error(role, graph, member_client
         {"action": "export_selected_apps", "_selected_action": [graph["app"].pk]},
     )
 
+    test = client.post(
+        reverse(
+            "admin:authorizations_authorization_test", args=[graph["authorization"].pk]
+        )
+    )
+    assert test.status_code < 500
+    assert_no_secret(test.content.decode(), "the test start")
     assert preview.status_code < 500 and export.status_code < 500
     can_view_endpoints = role in ("superuser", "group:Integration developers") or (
         role == "view:endpoint"
