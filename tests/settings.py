@@ -33,9 +33,3 @@ OAUTH2_PROVIDER = {
     # Refresh tokens rotate (DOT's default, stated here because tests rely on it).
     "ROTATE_REFRESH_TOKEN": True,
 }
-
-# The peer is a deliberately lax provider (http redirect URIs, optional PKCE,
-# DOT's legacy defaults). Its RFC 9700 deploy warnings are about the test peer,
-# not the console, and `manage.py check --deploy` run from a test
-# (tests/integry/test_settings.py) inherits this settings module.
-SILENCED_SYSTEM_CHECKS = [f"oauth2_provider.W{number:03}" for number in range(1, 12)]

@@ -17,6 +17,9 @@ PROJECT_VARIABLES = {
     "DATABASE_URL",
     "ALLOWED_HOSTS",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    # pytest runs with the test settings (the provider peers); the check is
+    # of the console's own, as manage.py loads them in production.
+    "DJANGO_SETTINGS_MODULE",
 }
 
 
