@@ -19,7 +19,9 @@ logged, at DEBUG.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import ipaddress
+import itertools
 import logging
 import re
 import socket
@@ -608,6 +610,51 @@ def check_destination(url: str, *, timeout: float | None = None) -> str:
 # --- the connection ---------------------------------------------------------
 
 
+class _Watchdog:
+    """One thread that expires every exchange's deadline when its time is up.
+
+    A thread (or ``threading.Timer``) per request would cost a thread start on
+    every call; deadlines wait in a heap instead, earliest first.
+    """
+
+    def __init__(self):
+        self._condition = threading.Condition()
+        self._heap: list[tuple[float, int, _Deadline]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def add(self, deadline: _Deadline) -> None:
+        with self._condition:
+            entry = (deadline.ends, next(self._order), deadline)
+            heapq.heappush(self._heap, entry)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="outbound deadlines", daemon=True
+                )
+                self._thread.start()
+            elif self._heap[0] is entry:
+                self._condition.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                while self._heap and self._heap[0][2].closed:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._condition.wait()
+                    continue
+                ends, _, deadline = self._heap[0]
+                wait = ends - time.monotonic()
+                if wait > 0:
+                    self._condition.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+            deadline.expire()
+
+
+_watchdog = _Watchdog()
+
+
 class _Deadline:
     """The total time an exchange may take, enforced from a second thread.
 
@@ -620,12 +667,12 @@ class _Deadline:
     def __init__(self, seconds: float):
         self.seconds = seconds
         self.started = time.monotonic()
+        self.ends = self.started + seconds
         self.expired = False
+        self.closed = False
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        _watchdog.add(self)
 
     def remaining(self) -> float:
         return self.seconds - (time.monotonic() - self.started)
@@ -644,16 +691,18 @@ class _Deadline:
             if self.expired:
                 _shut_down(duplicate)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         with self._lock:
+            if self.closed:
+                return
             self.expired = True
             for sock in self._sockets:
                 _shut_down(sock)
 
     def close(self) -> None:
         """Stop the clock and let go of the connections."""
-        self._timer.cancel()
         with self._lock:
+            self.closed = True
             for sock in self._sockets:
                 sock.close()
             self._sockets.clear()
