@@ -14,6 +14,7 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from authorizations import http, types
@@ -172,9 +173,7 @@ def _call(step: Step, endpoint, request_body, query, auth) -> Reply:
     except http.OutboundError as error:
         if error.response is not None:
             _record(step, error.response)
-        raise FlowError(
-            f"The {label} could not be reached: {error.message}", error.hint
-        ) from None
+        raise FlowError(outbound_failure(error, label), error.hint) from None
     _record(step, response)
     data = read_reply(response, label)
     _check_status(response, data, label, endpoint.kind)
@@ -208,6 +207,29 @@ def _call(step: Step, endpoint, request_body, query, auth) -> Reply:
         )
     step.warnings.extend(contract.warnings)
     return Reply(status=response.status, data=data, values=contract.values)
+
+
+# What went wrong with the exchange, by the guarded client's kind of failure:
+# "could not be reached" is wrong for an answer that was too large or slow.
+OUTBOUND_FAILURES = {
+    "refused": "The console refused to call the {label}: {message}",
+    "invalid_url": "The console refused to call the {label}: {message}",
+    "invalid_header": "The console refused to call the {label}: {message}",
+    "timeout": "The {label} did not answer in time: {message}",
+    "too_large": "The {label} sent a response too large to read: {message}",
+    "too_many_redirects": "The {label} redirected too many times: {message}",
+    "protocol": "The exchange with the {label} failed: {message}",
+}
+
+
+def outbound_failure(error: http.OutboundError, label: str) -> str:
+    """Word a failure of the guarded client as the step's error."""
+    words = OUTBOUND_FAILURES.get(
+        error.kind, "The {label} could not be reached: {message}"
+    )
+    # The guard's own reasons start "refused: "; the sentence says it already.
+    message = error.message.removeprefix("refused: ")
+    return words.format(label=label, message=message)
 
 
 def _merge_headers(step: Step, auth: FlowAuth | None, template_headers):
@@ -285,7 +307,17 @@ def read_reply(response, label: str):
         if not text.strip():
             return None
         try:
-            return read_json(text)
+            # RFC 8259 §8.1: JSON is UTF-8; a body that is not would be read
+            # with replacement characters, and stored so.
+            return read_json(response.body)
+        except UnicodeDecodeError as error:
+            if 200 <= response.status < 300:
+                raise FlowError(
+                    f"The {label} answered with JSON that is not UTF-8 (the byte "
+                    f"0x{response.body[error.start]:02x} at position {error.start}); "
+                    "JSON must be UTF-8 (RFC 8259 §8.1)."
+                ) from None
+            return text
         except (ValueError, DataLimitError) as error:
             if 200 <= response.status < 300:
                 reason = getattr(error, "message", None) or str(error)
@@ -340,10 +372,9 @@ def _check_status(response, data, label: str, kind: str) -> None:
             "",
         )
     if status == 429:
-        wait = response.header("Retry-After")
-        asks = f"; it asks to wait {wait} seconds" if wait and wait.isdigit() else ""
         raise FlowError(
-            f"The provider is limiting requests: the {label} answered {said}{asks}.",
+            f"The provider is limiting requests: the {label} answered "
+            f"{said}{_retry_after(response.header('Retry-After'))}.",
             "Try again later.",
         )
     if status >= 500:
@@ -353,6 +384,18 @@ def _check_status(response, data, label: str, kind: str) -> None:
         )
     hint = STATUS_HINTS.get(status, "")
     raise FlowError(f"The {label} answered {said}.", hint[:1].upper() + hint[1:])
+
+
+def _retry_after(value: str | None) -> str:
+    """Word a Retry-After header: seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    value = (value or "").strip()
+    if value.isdigit():
+        return f"; it asks to wait {int(value)} seconds"
+    try:
+        parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return ""
+    return f"; it asks to wait until {excerpt(value, limit=40)}"
 
 
 __all__ = [

@@ -1,0 +1,422 @@
+"""Providers that misbehave: every failure ends the run in words, stores nothing.
+
+Each test starts a real run (``start_run``) of an API Key or Basic
+authorization against a local server that answers badly, and checks what a
+developer reads on the run: the failing step's error and hint, the excerpt of
+the response shown, and that no connected account was stored.
+"""
+
+import contextlib
+import gzip
+import socket
+import threading
+import time
+
+import pytest
+from werkzeug import Response
+
+from authorizations.flows import start_run
+from authorizations.models import TestRun
+from connections.models import ConnectedAccount
+from tests.factories import AppFactory, AuthorizationFactory, EndpointFactory
+
+pytestmark = [pytest.mark.django_db]
+
+API_KEY = "ak_live_misbehaving_7Q2w"
+USER_INFO_RESPONSE = '{"user_identity": "{{ response.name }}"}'
+
+
+def api_key_authorization(url):
+    authorization = AuthorizationFactory(app=AppFactory(), type="api_key")
+    endpoint = EndpointFactory(
+        authorization=authorization,
+        kind="user_info",
+        method="GET",
+        url=url,
+        body_format="none",
+        request_template="",
+        response_template=USER_INFO_RESPONSE,
+    )
+    endpoint.headers.create(name="X-Api-Key", value="{{ query.api_key }}", position=0)
+    return authorization
+
+
+def run_against(url, staff, session):
+    """Run an API Key test whose user info endpoint is ``url``; return the run."""
+    authorization = api_key_authorization(url)
+    return start_run(
+        authorization, user=staff, session=session, values={"api_key": API_KEY}
+    ).run
+
+
+def failed_step(run):
+    """Return the run's failing step, after checking the run failed cleanly."""
+    assert run.status == TestRun.Status.FAILED, run.message
+    assert not ConnectedAccount.objects.exists()
+    failing = [step for step in run.steps if not step["ok"]]
+    assert len(failing) == 1, run.steps
+    step = failing[0]
+    assert step["name"] == "User information"
+    assert run.message == step["error"]
+    return step
+
+
+def respond(httpserver, body, status=200, **options):
+    httpserver.expect_request("/me").respond_with_response(
+        Response(body, status=status, **options)
+    )
+
+
+@contextlib.contextmanager
+def raw_server(handle):
+    """A one-connection HTTP server on 127.0.0.1 answering with ``handle(conn)``.
+
+    For what pytest-httpserver cannot do: write a body slowly, byte by byte.
+    """
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve():
+        conn, _ = listener.accept()
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                request += chunk
+            with contextlib.suppress(OSError):  # the client hung up, as it should
+                handle(conn)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}/me"
+    finally:
+        listener.close()
+        thread.join(timeout=10)
+
+
+# --- what came back is not what was expected ---------------------------------
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_html_instead_of_json(httpserver, staff, session, member_client):
+    page = "<html><body><h1>Sign in to Acme</h1><script>x()</script></body></html>"
+    respond(httpserver, page, content_type="text/html; charset=utf-8")
+
+    run = run_against(httpserver.url_for("/me"), staff, session)
+
+    step = failed_step(run)
+    assert step["error"] == (
+        "The User Information Endpoint answered with a web page: expected JSON, "
+        f'got text/html: "{page}"'
+    )
+    assert step["hint"] == (
+        "The URL may point at a page for people rather than the API."
+    )
+    assert step["response"]["status"] == 200
+    assert step["response"]["body"] == page
+    # The run page shows the page's markup as text, never as markup.
+    html = member_client(superuser=True).get(run.get_absolute_url())
+    html = html.content.decode()
+    assert "&lt;h1&gt;Sign in to Acme&lt;/h1&gt;" in html
+    assert "&lt;script&gt;x()&lt;/script&gt;" in html
+    assert "<h1>Sign in to Acme" not in html and "<script>x()" not in html
+
+
+@pytest.mark.usefixtures("allow_loopback")
+@pytest.mark.parametrize("content_type", ["application/json", None])
+def test_an_empty_body(httpserver, staff, session, content_type):
+    respond(httpserver, b"", content_type=content_type)
+
+    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+
+    assert step["error"] == (
+        "The User Information Endpoint answered 200 with an empty body; expected JSON."
+    )
+    assert step["hint"] == "Check the endpoint's URL and method."
+    assert step["response"]["body"] == ""
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_a_500(httpserver, staff, session):
+    respond(
+        httpserver,
+        '{"message": "NullPointerException at UserService"}',
+        status=500,
+        content_type="application/json",
+    )
+
+    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+
+    assert step["error"] == (
+        "The provider failed: the User Information Endpoint answered "
+        "500 INTERNAL SERVER ERROR."
+    )
+    assert step["hint"] == "This is on the provider's side; try again later."
+    assert step["response"]["status"] == 500
+    assert (
+        '"message": "NullPointerException at UserService"' in (step["response"]["body"])
+    )
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_a_502_with_an_html_page(httpserver, staff, session):
+    page = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+    respond(httpserver, page, status=502, content_type="text/html")
+
+    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+
+    assert step["error"] == (
+        "The provider failed: the User Information Endpoint answered 502 BAD GATEWAY."
+    )
+    assert step["hint"] == "This is on the provider's side; try again later."
+    assert step["response"]["body"] == page
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_a_429_says_how_long_to_wait(httpserver, staff, session):
+    respond(
+        httpserver,
+        '{"message": "slow down"}',
+        status=429,
+        content_type="application/json",
+        headers={"Retry-After": "120"},
+    )
+
+    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+
+    assert step["error"] == (
+        "The provider is limiting requests: the User Information Endpoint "
+        "answered 429 TOO MANY REQUESTS; it asks to wait 120 seconds."
+    )
+    assert step["hint"] == "Try again later."
+    assert ["Retry-After", "120"] in step["response"]["headers"]
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_a_429_with_a_retry_after_date(httpserver, staff, session):
+    respond(
+        httpserver,
+        "",
+        status=429,
+        headers={"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"},
+    )
+
+    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+
+    assert step["error"] == (
+        "The provider is limiting requests: the User Information Endpoint "
+        "answered 429 TOO MANY REQUESTS; it asks to wait until "
+        "Wed, 21 Oct 2026 07:28:00 GMT."
+    )
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_invalid_utf8_in_json_is_refused_and_shown_with_replacements(
+    httpserver, staff, session, member_client
+):
+    respond(
+        httpserver,
+        b'{"name": "Jos\xe9 Mar\xeda"}',  # Latin-1, not UTF-8
+        content_type="application/json",
+    )
+
+    run = run_against(httpserver.url_for("/me"), staff, session)
+
+    step = failed_step(run)
+    assert step["error"] == (
+        "The User Information Endpoint answered with JSON that is not UTF-8 "
+        "(the byte 0xe9 at position 13); JSON must be UTF-8 (RFC 8259 §8.1)."
+    )
+    assert step["response"]["body"] == '{\n  "name": "Jos\ufffd Mar\ufffda"\n}'
+    page = member_client(superuser=True).get(run.get_absolute_url())
+    assert "Jos\ufffd Mar\ufffda" in page.content.decode()
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_invalid_utf8_in_an_error_page_is_shown_with_replacements(
+    httpserver, staff, session
+):
+    respond(httpserver, b"Acc\xe8s refus\xe9", status=403, content_type="text/plain")
+
+    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+
+    assert step["error"] == "The User Information Endpoint answered 403 FORBIDDEN."
+    assert step["hint"] == (
+        "The credentials were accepted but lack permission; check the scopes."
+    )
+    assert step["response"]["body"] == "Acc\ufffds refus\ufffd"
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_deeply_nested_json_is_an_error_not_a_recursion_error(
+    httpserver, staff, session
+):
+    depth = 10_000
+    respond(httpserver, "[" * depth + "]" * depth, content_type="application/json")
+
+    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+
+    assert step["error"].startswith(
+        "The User Information Endpoint answered with JSON that cannot be read: "
+    )
+    assert step["error"].endswith("The data nests more than 64 levels deep.")
+    # Shown as it came, cut at 8 KiB.
+    assert step["response"]["body"] == "[" * 8192
+    assert step["response"]["truncated"] is True
+
+
+# --- the exchange itself fails ------------------------------------------------
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_a_slow_drip_ends_at_the_total_deadline(staff, session, settings):
+    settings.OUTBOUND_TOTAL_TIMEOUT = 1
+    settings.OUTBOUND_READ_TIMEOUT = 5  # each byte comes in time; the sum does not
+
+    def drip(conn):
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000\r\n\r\n"
+        )
+        conn.sendall(b'{"name": "')
+        for _ in range(40):
+            time.sleep(0.1)
+            conn.sendall(b"x")
+
+    started = time.monotonic()
+    with raw_server(drip) as url:
+        run = run_against(url, staff, session)
+    assert time.monotonic() - started < 3.5
+
+    step = failed_step(run)
+    assert step["error"] == (
+        "The User Information Endpoint did not answer in time: The exchange "
+        "with 127.0.0.1 took longer than 1 s, the most the console waits for a "
+        "whole request (redirects and the response body included)."
+    )
+    assert "OUTBOUND_TOTAL_TIMEOUT" in step["hint"]
+    # What had arrived is shown: the status and headers (the bytes of the
+    # body read so far are lost inside the client's blocked read).
+    assert step["response"]["status"] == 200
+    assert ["Content-Length", "1000"] in step["response"]["headers"]
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_a_body_over_the_cap(httpserver, staff, session, settings):
+    settings.OUTBOUND_MAX_BODY_BYTES = 4096
+    respond(
+        httpserver,
+        '{"name": "' + "a" * 10_000 + '"}',
+        content_type="application/json",
+    )
+
+    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+
+    assert step["error"] == (
+        "The User Information Endpoint sent a response too large to read: "
+        "The response "
+        "is larger than 4 KiB; the console reads at most 4 KiB."
+    )
+    assert step["hint"] == "Ask the API for less (a smaller page, fewer fields)."
+    assert step["response"]["body"] == '{"name": "' + "a" * (4096 - 10)
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_a_gzip_bomb_is_read_no_further_than_the_cap(
+    httpserver, staff, session, settings
+):
+    settings.OUTBOUND_MAX_BODY_BYTES = 64 * 1024
+    # 64 MiB of zeros, 64 KiB compressed.
+    bomb = gzip.compress(b"0" * (64 * 1024 * 1024), compresslevel=9)
+    assert len(bomb) < 100 * 1024
+    respond(
+        httpserver,
+        bomb,
+        content_type="application/json",
+        headers={"Content-Encoding": "gzip"},
+    )
+
+    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+
+    assert step["error"] == (
+        "The User Information Endpoint sent a response too large to read: "
+        "The response "
+        "is larger than 64 KiB; the console reads at most 64 KiB."
+    )
+    assert step["response"]["body"] == "0" * 8192
+    assert step["response"]["truncated"] is True
+
+
+@pytest.mark.usefixtures("allow_loopback")
+@pytest.mark.parametrize(
+    ("target", "words"),
+    [
+        (
+            "127.0.0.2",
+            "127.0.0.2 is a loopback address; add it to "
+            "OUTBOUND_ALLOWED_NETWORKS to allow it",
+        ),
+        (
+            "10.0.0.5",
+            "10.0.0.5 is a private address; add it to "
+            "OUTBOUND_ALLOWED_NETWORKS to allow it",
+        ),
+    ],
+)
+def test_a_redirect_outside_the_allowed_networks(
+    httpserver, staff, session, target, words
+):
+    httpserver.expect_request("/me").respond_with_response(
+        Response(status=302, headers={"Location": f"http://{target}:9/me"})
+    )
+
+    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+
+    assert step["error"] == (
+        "The console refused to call the User Information Endpoint: "
+        f"{words} (a redirect from {httpserver.url_for('/me')} led there)"
+    )
+    assert "OUTBOUND_ALLOWED_NETWORKS" in step["hint"]
+    # The redirect that led there is shown.
+    assert step["response"]["status"] == 302
+    assert [
+        "Location",
+        f"http://{target}:9/me",
+    ] in step["response"]["headers"]
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_a_connection_refused(staff, session):
+    closed = socket.create_server(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+
+    step = failed_step(run_against(f"http://127.0.0.1:{port}/me", staff, session))
+
+    assert step["error"] == (
+        "The User Information Endpoint could not be reached: Could not connect "
+        "to 127.0.0.1: connection refused."
+    )
+    assert step["hint"] == "Check the host and port, and that the server is running."
+    assert step["response"] is None
+
+
+def test_a_provider_url_refused_when_loopback_is_not_allowed(
+    httpserver, staff, session, settings
+):
+    assert settings.OUTBOUND_ALLOWED_NETWORKS == []
+
+    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+
+    assert step["error"] == (
+        "The console refused to call the User Information Endpoint: localhost "
+        "resolves to 127.0.0.1, a loopback address; add 127.0.0.1 to "
+        "OUTBOUND_ALLOWED_NETWORKS to allow it"
+    )
+    assert "OUTBOUND_ALLOWED_NETWORKS" in step["hint"]
+    assert step["response"] is None
+    # Nothing was sent.
+    assert httpserver.log == []
