@@ -18,7 +18,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from authorizations import http, types
-from authorizations.flows.steps import FlowError, Step, StepLog, body_excerpt
+from authorizations.flows.steps import FlowError, Step, StepLog, body_text
 from authorizations.plain_data import DataLimitError
 from authorizations.rendering import (
     EndpointRenderError,
@@ -113,9 +113,14 @@ def call_endpoint(
     ``check`` judges the reply within the step (a token's type and size), so
     its failure is the step's.
     """
+    # What the registry calls secret in the templates' inputs is masked
+    # whichever flow passed it (a PKCE verifier kept across the redirect).
+    registry = types.registry()
+    log.secrets_of(request_body, registry.secret_request_fields)
+    log.secrets_of(query, registry.secret_query_fields)
     step = log.start(name)
     try:
-        reply = _call(step, endpoint, request_body or {}, query or {}, auth)
+        reply = _call(log, step, endpoint, request_body or {}, query or {}, auth)
         if check is not None:
             check(step, reply)
         return reply
@@ -126,7 +131,7 @@ def call_endpoint(
         step.finish()
 
 
-def _call(step: Step, endpoint, request_body, query, auth) -> Reply:
+def _call(log: StepLog, step: Step, endpoint, request_body, query, auth) -> Reply:
     label = endpoint_label(endpoint)
     try:
         rendered = render_endpoint_request(
@@ -175,13 +180,18 @@ def _call(step: Step, endpoint, request_body, query, auth) -> Reply:
             _record(step, error.response)
         raise FlowError(outbound_failure(error, label), error.hint) from None
     _record(step, response)
-    data = read_reply(response, label)
+    # Excerpts in messages are cut: masked first, no half secret survives.
+    mask = log.masker().value
+    data = read_reply(response, label, mask=mask)
+    # A token in the reply is a secret even when the step then fails (a MAC
+    # token, a bad expires_in): the log shows the response.
+    log.secrets_of(data, types.registry().secret_response_fields)
     _check_status(response, data, label, endpoint.kind)
     if endpoint.kind in ("access_token", "request_token") and not isinstance(
         data, dict
     ):
         raise FlowError(
-            f"The {label} answered with {_shape(data)}, not an object holding "
+            f"The {label} answered with {_shape(data, mask)}, not an object holding "
             "the token.",
             "Check the endpoint's URL: it should be the provider's token endpoint.",
         )
@@ -199,6 +209,14 @@ def _call(step: Step, endpoint, request_body, query, auth) -> Reply:
     )
     step.output = output
     step.contract = contract.as_dict()
+    if endpoint.kind == "access_token":
+        # What the template mapped as tokens, whatever the provider named them.
+        values = contract.values
+        log.secret(
+            values.get("access_token"),
+            values.get("refresh_token"),
+            values.get("access_token_secret"),
+        )
     if not contract.ok:
         raise FlowError(
             f"The {label}'s response template gave output that breaks its "
@@ -276,22 +294,21 @@ def _add_body_params(step, auth, body, content_type):
 
 
 def _record(step: Step, response) -> None:
-    text, truncated = body_excerpt(response.body, response.content_type)
     step.response = {
         "status": response.status,
         "reason": response.reason,
         "headers": response.headers,
-        "body": text,
-        "truncated": truncated,
+        "body": body_text(response.body, response.content_type),
         "content_type": response.content_type,
     }
 
 
-def read_reply(response, label: str):
+def read_reply(response, label: str, *, mask: Callable[[str], str] = str):
     """Parse a reply: JSON, a form (legacy token endpoints), or its text.
 
     An HTML page where data was expected is an error: it is a login or error
-    page, never what a template can map.
+    page, never what a template can map.  ``mask`` hides secrets in what an
+    error quotes of the body, before it is cut.
     """
     media = response.content_type
     text = response.body.decode("utf-8", errors="replace")
@@ -299,7 +316,7 @@ def read_reply(response, label: str):
         if 200 <= response.status < 300:
             raise FlowError(
                 f"The {label} answered with a web page: expected JSON, got "
-                f'{media}: "{excerpt(_one_line(text), limit=200)}"',
+                f'{media}: "{excerpt(_one_line(mask(text)), limit=200)}"',
                 "The URL may point at a page for people rather than the API.",
             )
         return text
@@ -342,13 +359,13 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _shape(data) -> str:
+def _shape(data, mask: Callable[[str], str] = str) -> str:
     if data is None:
         return "an empty body"
     if isinstance(data, list):
         return "a JSON array"
     if isinstance(data, str):
-        return f'text ("{excerpt(_one_line(data), limit=80)}")'
+        return f'text ("{excerpt(_one_line(mask(data)), limit=80)}")'
     return f"a JSON {type(data).__name__}"
 
 

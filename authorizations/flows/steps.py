@@ -36,7 +36,8 @@ class Step:
 
     name: str
     request: dict | None = None  # method, url, headers [(name, value)], body
-    response: dict | None = None  # status, reason, headers, body, truncated
+    # status, reason, headers, the whole body as text (cut when written out)
+    response: dict | None = None
     output: str | None = None  # the response template's output
     contract: dict | None = None  # ok, errors, warnings
     notes: list[str] = field(default_factory=list)  # what went right, worth knowing
@@ -127,12 +128,15 @@ def _entry(step: Step, masker: SecretMasker) -> dict:
         request["curl"] = curl_command(request)
         entry["request"] = request
     if step.response is not None:
+        # Masked whole, then cut: a cut first could split a secret, and the
+        # half left would not be recognised.
+        body, truncated = cut(masker.value(step.response.get("body", "")))
         entry["response"] = {
             "status": step.response.get("status"),
             "reason": step.response.get("reason", ""),
             "headers": _masked_headers(step.response.get("headers"), masker),
-            "body": masker.value(step.response.get("body", "")),
-            "truncated": step.response.get("truncated", False),
+            "body": body,
+            "truncated": truncated,
             "content_type": step.response.get("content_type", ""),
         }
     if step.contract is not None:
@@ -144,8 +148,8 @@ def _entry(step: Step, masker: SecretMasker) -> dict:
     return entry
 
 
-def body_excerpt(body: bytes, content_type: str) -> tuple[str, bool]:
-    """Return what a step shows of a body, and whether it was cut.
+def body_text(body: bytes, content_type: str) -> str:
+    """Return a body as a step shows it, whole: ``cut`` makes the excerpt.
 
     JSON is pretty-printed; text that is not UTF-8 is shown with
     replacement characters rather than refused.
@@ -155,10 +159,28 @@ def body_excerpt(body: bytes, content_type: str) -> tuple[str, bool]:
         # Shown as it came when it is not JSON: the step's error says why.
         with contextlib.suppress(ValueError, RecursionError):
             text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    return text
+
+
+def cut(text: str) -> tuple[str, bool]:
+    """Return the first ``BODY_EXCERPT_BYTES`` of ``text``, and whether it was cut."""
     encoded = text.encode("utf-8")
     if len(encoded) <= BODY_EXCERPT_BYTES:
         return text, False
     return encoded[:BODY_EXCERPT_BYTES].decode("utf-8", errors="ignore"), True
 
 
-__all__ = ["BODY_EXCERPT_BYTES", "FlowError", "Step", "StepLog", "body_excerpt"]
+def body_excerpt(body: bytes, content_type: str) -> tuple[str, bool]:
+    """Return what a step shows of a body, and whether it was cut."""
+    return cut(body_text(body, content_type))
+
+
+__all__ = [
+    "BODY_EXCERPT_BYTES",
+    "FlowError",
+    "Step",
+    "StepLog",
+    "body_excerpt",
+    "body_text",
+    "cut",
+]
