@@ -182,11 +182,11 @@ def _call(log: StepLog, step: Step, endpoint, request_body, query, auth) -> Repl
     _record(step, response)
     # Excerpts in messages are cut: masked first, no half secret survives.
     mask = log.masker().value
-    data = read_reply(response, label, mask=mask)
+    data = read_reply(response, label, mask=mask, warnings=step.warnings)
     # A token in the reply is a secret even when the step then fails (a MAC
     # token, a bad expires_in): the log shows the response.
     log.secrets_of(data, types.registry().secret_response_fields)
-    _check_status(response, data, label, endpoint.kind)
+    _check_status(response, data, label, mask)
     if endpoint.kind in ("access_token", "request_token") and not isinstance(
         data, dict
     ):
@@ -303,23 +303,35 @@ def _record(step: Step, response) -> None:
     }
 
 
-def read_reply(response, label: str, *, mask: Callable[[str], str] = str):
+def read_reply(
+    response,
+    label: str,
+    *,
+    mask: Callable[[str], str] = str,
+    warnings: list[str] | None = None,
+):
     """Parse a reply: JSON, a form (legacy token endpoints), or its text.
 
     An HTML page where data was expected is an error: it is a login or error
     page, never what a template can map.  ``mask`` hides secrets in what an
-    error quotes of the body, before it is cut.
+    error quotes of the body, before it is cut; ``warnings`` receives what
+    was read despite its label (JSON sent as text/html).
     """
     media = response.content_type
     text = response.body.decode("utf-8", errors="replace")
+    ok = 200 <= response.status < 300
     if media == "text/html" or media == "application/xhtml+xml":
-        if 200 <= response.status < 300:
-            raise FlowError(
-                f"The {label} answered with a web page: expected JSON, got "
-                f'{media}: "{excerpt(_one_line(mask(text)), limit=200)}"',
-                "The URL may point at a page for people rather than the API.",
-            )
-        return text
+        if not ok:
+            return text
+        # Older APIs label their JSON text/html; a page never starts so.
+        data = _json_or_none(text)
+        if data is not None:
+            if warnings is not None:
+                warnings.append(
+                    f"The {label} labels its JSON {media}; it was read as JSON."
+                )
+            return data
+        raise FlowError(_web_page(label, media, text, mask), WEB_PAGE_HINT)
     if media == "application/json" or media.endswith("+json"):
         if not text.strip():
             return None
@@ -328,7 +340,7 @@ def read_reply(response, label: str, *, mask: Callable[[str], str] = str):
             # with replacement characters, and stored so.
             return read_json(response.body)
         except UnicodeDecodeError as error:
-            if 200 <= response.status < 300:
+            if ok:
                 raise FlowError(
                     f"The {label} answered with JSON that is not UTF-8 (the byte "
                     f"0x{response.body[error.start]:02x} at position {error.start}); "
@@ -336,7 +348,11 @@ def read_reply(response, label: str, *, mask: Callable[[str], str] = str):
                 ) from None
             return text
         except (ValueError, DataLimitError) as error:
-            if 200 <= response.status < 300:
+            if ok and text.lstrip().startswith("<"):
+                raise FlowError(
+                    _web_page(label, media, text, mask), WEB_PAGE_HINT
+                ) from None
+            if ok:
                 reason = getattr(error, "message", None) or str(error)
                 raise FlowError(
                     f"The {label} answered with JSON that cannot be read: {reason}"
@@ -350,6 +366,26 @@ def read_reply(response, label: str, *, mask: Callable[[str], str] = str):
         return text
 
 
+WEB_PAGE_HINT = "The URL may point at a page for people rather than the API."
+
+
+def _web_page(label: str, media: str, text: str, mask) -> str:
+    return (
+        f"The {label} answered with a web page: expected JSON, got "
+        f'{media}: "{excerpt(_one_line(mask(text)), limit=200)}"'
+    )
+
+
+def _json_or_none(text: str):
+    """Return ``text`` parsed when it is a JSON object or array, else None."""
+    if text.strip()[:1] not in ("{", "["):
+        return None
+    try:
+        return read_json(text)
+    except (ValueError, DataLimitError):
+        return None
+
+
 def _looks_like_form(text: str) -> bool:
     text = text.strip()
     return bool(text) and "=" in text and not any(c.isspace() for c in text)
@@ -361,7 +397,7 @@ def _one_line(text: str) -> str:
 
 def _shape(data, mask: Callable[[str], str] = str) -> str:
     if data is None:
-        return "an empty body"
+        return "JSON null"  # an empty body was refused before
     if isinstance(data, list):
         return "a JSON array"
     if isinstance(data, str):
@@ -369,10 +405,10 @@ def _shape(data, mask: Callable[[str], str] = str) -> str:
     return f"a JSON {type(data).__name__}"
 
 
-def _check_status(response, data, label: str, kind: str) -> None:
+def _check_status(response, data, label: str, mask=str) -> None:
     status = response.status
     if 200 <= status < 300:
-        if data is None or data == "":
+        if not response.body.strip():
             raise FlowError(
                 f"The {label} answered {status} with an empty body; expected JSON.",
                 "Check the endpoint's URL and method.",
@@ -380,9 +416,11 @@ def _check_status(response, data, label: str, kind: str) -> None:
         return
     said = f"{status} {response.reason}".strip()
     if isinstance(data, dict) and isinstance(data.get("error"), str):
-        code = data["error"]
+        # The provider's words may quote what it was sent: masked as data,
+        # where a short password counts too, not as prose.
+        code = mask(data["error"])
         description = data.get("error_description")
-        detail = f" ({description})" if isinstance(description, str) else ""
+        detail = f" ({mask(description)})" if isinstance(description, str) else ""
         hint = TOKEN_ERROR_HINTS.get(code) or STATUS_HINTS.get(status, "")
         raise FlowError(
             f"The {label} answered {status} {code}{detail}: {hint}".rstrip(": "),

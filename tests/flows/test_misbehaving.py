@@ -126,6 +126,50 @@ def test_html_instead_of_json(httpserver, staff, session, member_client):
 
 
 @pytest.mark.usefixtures("allow_loopback")
+def test_a_web_page_labelled_json(httpserver, staff, session):
+    page = "<!DOCTYPE html><html><body>Maintenance</body></html>"
+    respond(httpserver, page, content_type="application/json")
+
+    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+
+    assert step["error"] == (
+        "The User Information Endpoint answered with a web page: expected JSON, "
+        f'got application/json: "{page}"'
+    )
+    assert step["hint"] == (
+        "The URL may point at a page for people rather than the API."
+    )
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_json_labelled_text_html_is_read_with_a_warning(httpserver, staff, session):
+    # Older PHP APIs send their JSON as text/html.
+    respond(httpserver, '{"name": "Jason Fried"}', content_type="text/html")
+
+    run = run_against(httpserver.url_for("/me"), staff, session)
+
+    assert run.status == TestRun.Status.SUCCEEDED, run.message
+    assert ConnectedAccount.objects.get().user_identity == "Jason Fried"
+    assert run.steps[-1]["warnings"] == [
+        "The User Information Endpoint labels its JSON text/html; it was read as JSON."
+    ]
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_json_null_is_not_called_an_empty_body(httpserver, staff, session):
+    respond(httpserver, "null", content_type="application/json")
+
+    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+
+    # Not "an empty body": the template ran, over null.
+    assert step["error"] == (
+        "The User Information Endpoint's response template gave output that "
+        'breaks its contract: user_identity is empty: the template gave "".'
+    )
+    assert step["response"]["body"] == "null"
+
+
+@pytest.mark.usefixtures("allow_loopback")
 @pytest.mark.parametrize("content_type", ["application/json", None])
 def test_an_empty_body(httpserver, staff, session, content_type):
     respond(httpserver, b"", content_type=content_type)

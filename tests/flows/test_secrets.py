@@ -302,6 +302,40 @@ def test_basic_with_a_token_endpoint(httpserver, admin, debug_logs):
     )
 
 
+def test_a_short_password_quoted_by_the_provider(httpserver, admin, debug_logs):
+    """Prose keeps short words, but the provider's words are data: a six
+    character password it quotes is masked in the run's message too."""
+    password = "pw7x2Q"
+    authorization = AuthorizationFactory(app=AppFactory(), type="basic")
+    EndpointFactory(
+        authorization=authorization,
+        kind="access_token",
+        method="POST",
+        url=httpserver.url_for("/token"),
+        body_format="json",
+        request_template='{"password": "{{ requestBody.password }}"}',
+        response_template=OAUTH2_TOKEN_RESPONSE,
+    )
+    user_info_endpoint(authorization, httpserver.url_for("/me"))
+    httpserver.expect_request("/token").respond_with_json(
+        {
+            "error": "invalid_grant",
+            "error_description": f"password {password} is wrong",
+        },
+        status=400,
+    )
+
+    admin.post(start_url(authorization), {"username": "jason", "password": password})
+
+    run = TestRun.objects.get()
+    assert run.message.startswith(
+        "The Access Token Endpoint answered 400 invalid_grant (password •••• is "
+        "wrong): "
+    )
+    basic = base64.b64encode(f"jason:{password}".encode()).decode()
+    assert_nothing_leaks(admin, debug_logs, authorization, {password, basic})
+
+
 def test_a_token_refused_by_its_check_is_still_masked(httpserver, admin, debug_logs):
     """A MAC token is refused before the flow keeps it: it is a live token
     all the same, shown in the step's response and output."""

@@ -265,6 +265,17 @@ def test_a_json_array_instead_of_an_object(httpserver, staff, session):
     )
 
 
+def test_json_null_instead_of_an_object(httpserver, staff, session):
+    token_reply(httpserver, "null")
+
+    step = failed(run_of(client_credentials(httpserver), staff, session))
+
+    assert step["error"] == (
+        "The Access Token Endpoint answered with JSON null, not an object "
+        "holding the token."
+    )
+
+
 def test_a_mac_token_is_refused_for_oauth2(httpserver, staff, session):
     token_reply(
         httpserver,
