@@ -52,7 +52,9 @@ def _callback_confirmed(step, reply) -> None:
 
 
 class OAuth1Flow:
-    callback_key = "oauth_token"
+    # The callback names its run by the request token (RFC 5849 §2.2), or,
+    # refused, by ``denied``.
+    callback_keys = ("oauth_token", "denied")
 
     def start(self, authorization, log: StepLog, values=None) -> Redirect:
         endpoints = {e.kind: e for e in authorization.endpoints.all()}
@@ -86,6 +88,8 @@ class OAuth1Flow:
         )
 
     def finish(self, authorization, log: StepLog, params, pending) -> FlowResult:
+        if params.get("denied") and not params.get("oauth_token"):
+            raise FlowError("The authorization was denied at the provider.")
         verifier = params.get("oauth_verifier")
         if not verifier:
             raise FlowError(
@@ -113,7 +117,8 @@ class OAuth1Flow:
             check=token_checker(),
         )
         tokens = tokens_from(reply)
-        log.secret(tokens.token_secret)
+        # Both halves of the token credentials are the account's secret.
+        log.secret(tokens.access_token, tokens.token_secret)
         credentials = {
             "oauth_token": tokens.access_token,
             "oauth_token_secret": tokens.token_secret,

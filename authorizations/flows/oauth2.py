@@ -90,7 +90,7 @@ class Redirect:
 
 
 class OAuth2Flow:
-    callback_key = "state"
+    callback_keys = ("state",)  # the parameters a callback names its run by
 
     def start(self, authorization, log: StepLog, values=None):
         if authorization.grant_type == GrantType.CLIENT_CREDENTIALS:

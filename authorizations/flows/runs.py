@@ -53,6 +53,7 @@ CALLBACK_PARAMETERS = (
     "iss",
     "oauth_token",
     "oauth_verifier",
+    "denied",
 )
 
 
@@ -144,7 +145,9 @@ def finish_callback(params, *, user, session) -> TestRun:
                 f"The callback carries {name} more than once, so it cannot say "
                 "which sign-in it finishes. Nothing was stored."
             )
-    key = params.get("state") or params.get("oauth_token")
+    # OAuth 1.0a names no error: a provider that was refused sends the request
+    # token back as ``denied`` (Twitter's convention, which others followed).
+    key = params.get("state") or params.get("oauth_token") or params.get("denied")
     if not key:
         raise CallbackRefused(
             "The callback carries no state, so it cannot be matched to a test "
@@ -155,7 +158,10 @@ def finish_callback(params, *, user, session) -> TestRun:
         .filter(state_digest=digest(key))
         .first()
     )
-    if run is None:
+    if run is None or _run_key(run, params) != key:
+        # The key must come under the name the run's flow gives it: an OAuth
+        # 1.0a run's request token as state, with another oauth_token, names
+        # no run.
         raise CallbackRefused(
             "The callback's state matches no test run: it was not started here, "
             "or it was tampered with. Nothing was stored."
@@ -214,6 +220,14 @@ def finish_callback(params, *, user, session) -> TestRun:
             step.error, step.hint = error.message, error.hint
         return _fail(run, log, error)
     return _succeed(run, log, result, user)
+
+
+def _run_key(run: TestRun, params) -> str | None:
+    """The key the callback brings under the name the run's flow uses."""
+    for name in getattr(flow_for(run.authorization), "callback_keys", ()):
+        if params.get(name):
+            return params[name]
+    return None
 
 
 def _check_issuer(authorization, params) -> None:
