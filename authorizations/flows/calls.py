@@ -186,7 +186,7 @@ def _call(log: StepLog, step: Step, endpoint, request_body, query, auth) -> Repl
     # A token in the reply is a secret even when the step then fails (a MAC
     # token, a bad expires_in): the log shows the response.
     log.secrets_of(data, types.registry().secret_response_fields)
-    _check_status(response, data, label, mask)
+    _check_status(response, data, label, endpoint.kind, mask)
     if endpoint.kind in ("access_token", "request_token") and not isinstance(
         data, dict
     ):
@@ -405,7 +405,7 @@ def _shape(data, mask: Callable[[str], str] = str) -> str:
     return f"a JSON {type(data).__name__}"
 
 
-def _check_status(response, data, label: str, mask=str) -> None:
+def _check_status(response, data, label: str, kind: str, mask=str) -> None:
     status = response.status
     if 200 <= status < 300:
         if not response.body.strip():
@@ -413,7 +413,8 @@ def _check_status(response, data, label: str, mask=str) -> None:
                 f"The {label} answered {status} with an empty body; expected JSON.",
                 "Check the endpoint's URL and method.",
             )
-        return
+        if not _error_despite_success(data, kind):
+            return
     said = f"{status} {response.reason}".strip()
     if isinstance(data, dict) and isinstance(data.get("error"), str):
         # The provider's words may quote what it was sent: masked as data,
@@ -422,10 +423,8 @@ def _check_status(response, data, label: str, mask=str) -> None:
         description = data.get("error_description")
         detail = f" ({mask(description)})" if isinstance(description, str) else ""
         hint = TOKEN_ERROR_HINTS.get(code) or STATUS_HINTS.get(status, "")
-        raise FlowError(
-            f"The {label} answered {status} {code}{detail}: {hint}".rstrip(": "),
-            "",
-        )
+        words = f"The {label} answered {status} {code}{detail}"
+        raise FlowError(f"{words}: {hint}" if hint else f"{words}.", "")
     if status == 429:
         raise FlowError(
             f"The provider is limiting requests: the {label} answered "
@@ -439,6 +438,18 @@ def _check_status(response, data, label: str, mask=str) -> None:
         )
     hint = STATUS_HINTS.get(status, "")
     raise FlowError(f"The {label} answered {said}.", hint[:1].upper() + hint[1:])
+
+
+def _error_despite_success(data, kind: str) -> bool:
+    """Whether a 2xx reply is an error all the same: Slack's
+    ``{"ok": false, "error": …}``, or a token endpoint's error without a token."""
+    if not isinstance(data, dict) or not isinstance(data.get("error"), str):
+        return False
+    if data.get("ok") is False:
+        return True
+    return kind in ("access_token", "request_token") and not (
+        "access_token" in data or "oauth_token" in data
+    )
 
 
 def _retry_after(value: str | None) -> str:

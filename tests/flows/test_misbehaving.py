@@ -184,6 +184,21 @@ def test_an_empty_body(httpserver, staff, session, content_type):
 
 
 @pytest.mark.usefixtures("allow_loopback")
+def test_an_error_answered_with_200(httpserver, staff, session):
+    # Slack's Web API answers every error 200 with ok: false.
+    respond(
+        httpserver,
+        '{"ok": false, "error": "invalid_auth"}',
+        content_type="application/json",
+    )
+
+    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+
+    assert step["error"] == "The User Information Endpoint answered 200 invalid_auth."
+    assert step["response"]["status"] == 200
+
+
+@pytest.mark.usefixtures("allow_loopback")
 def test_a_500(httpserver, staff, session):
     respond(
         httpserver,

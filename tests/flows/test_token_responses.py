@@ -356,6 +356,16 @@ def test_invalid_client_is_worded_with_what_to_check(httpserver, staff, session)
     assert step["response"]["status"] == 401
 
 
+def test_an_error_answered_with_200(httpserver, staff, session):
+    token_reply(httpserver, {"error": "invalid_client"}, status=200)
+
+    step = failed(run_of(client_credentials(httpserver), staff, session))
+
+    assert step["error"].startswith(
+        "The Access Token Endpoint answered 200 invalid_client: check the client secret"
+    )
+
+
 def test_an_error_with_a_description(httpserver, staff, session):
     token_reply(
         httpserver,
