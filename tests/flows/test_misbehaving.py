@@ -7,10 +7,11 @@ the response shown, and that no connected account was stored.
 """
 
 import contextlib
-import gzip
 import socket
 import threading
 import time
+import tracemalloc
+import zlib
 
 import pytest
 from werkzeug import Response
@@ -388,9 +389,11 @@ def test_a_gzip_bomb_is_read_no_further_than_the_cap(
     httpserver, staff, session, settings
 ):
     settings.OUTBOUND_MAX_BODY_BYTES = 64 * 1024
-    # 64 MiB of zeros, 64 KiB compressed.
-    bomb = gzip.compress(b"0" * (64 * 1024 * 1024), compresslevel=9)
-    assert len(bomb) < 100 * 1024
+    # 256 MiB of zeros, 256 KiB compressed.
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: a gzip stream
+    zeros = b"0" * (1024 * 1024)
+    bomb = b"".join(packer.compress(zeros) for _ in range(256)) + packer.flush()
+    assert len(bomb) < 300 * 1024
     respond(
         httpserver,
         bomb,
@@ -398,15 +401,22 @@ def test_a_gzip_bomb_is_read_no_further_than_the_cap(
         headers={"Content-Encoding": "gzip"},
     )
 
-    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+    tracemalloc.start()
+    try:
+        run = run_against(httpserver.url_for("/me"), staff, session)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
 
+    step = failed_step(run)
     assert step["error"] == (
         "The User Information Endpoint sent a response too large to read: "
-        "The response "
-        "is larger than 64 KiB; the console reads at most 64 KiB."
+        "The response is larger than 64 KiB; the console reads at most 64 KiB."
     )
     assert step["response"]["body"] == "0" * 8192
     assert step["response"]["truncated"] is True
+    # Decompressed in bounded pieces: nowhere near the 256 MiB it swells to.
+    assert peak < 32 * 1024 * 1024, f"{peak:,} bytes"
 
 
 @pytest.mark.usefixtures("allow_loopback")
@@ -479,3 +489,49 @@ def test_a_provider_url_refused_when_loopback_is_not_allowed(
     assert step["response"] is None
     # Nothing was sent.
     assert httpserver.log == []
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_a_basic_token_endpoint_behind_a_failing_gateway(httpserver, staff, session):
+    page = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+    httpserver.expect_request("/token", method="POST").respond_with_response(
+        Response(page, status=502, content_type="text/html")
+    )
+    authorization = AuthorizationFactory(app=AppFactory(), type="basic")
+    EndpointFactory(
+        authorization=authorization,
+        kind="access_token",
+        method="POST",
+        url=httpserver.url_for("/token"),
+        body_format="json",
+        request_template='{"username": "{{ requestBody.username }}"}',
+        response_template='{"access_token": "{{ response.token }}"}',
+    )
+    EndpointFactory(
+        authorization=authorization,
+        kind="user_info",
+        url=httpserver.url_for("/me"),
+        body_format="none",
+        request_template="",
+        response_template=USER_INFO_RESPONSE,
+    )
+
+    run = start_run(
+        authorization,
+        user=staff,
+        session=session,
+        values={"username": "jason", "password": "basic-password-42"},
+    ).run
+
+    assert run.status == TestRun.Status.FAILED
+    assert not ConnectedAccount.objects.exists()
+    assert [(step["name"], step["ok"]) for step in run.steps] == [
+        ("Access token", False)
+    ]
+    step = run.steps[0]
+    assert step["error"] == (
+        "The provider failed: the Access Token Endpoint answered 502 BAD GATEWAY."
+    )
+    assert step["response"]["body"] == page
+    # The user info endpoint was never called.
+    assert [request.path for request, _ in httpserver.log] == ["/token"]
