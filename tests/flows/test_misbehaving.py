@@ -458,6 +458,19 @@ def test_a_redirect_outside_the_allowed_networks(
 
 
 @pytest.mark.usefixtures("allow_loopback")
+def test_a_server_closing_without_an_answer(staff, session):
+    with raw_server(lambda conn: None) as url:
+        step = failed_step(run_against(url, staff, session))
+
+    assert step["error"] == (
+        "The exchange with the User Information Endpoint failed: 127.0.0.1 "
+        "closed the connection without a valid answer (Remote end closed "
+        "connection without response)."
+    )
+    assert step["response"] is None
+
+
+@pytest.mark.usefixtures("allow_loopback")
 def test_a_connection_refused(staff, session):
     closed = socket.create_server(("127.0.0.1", 0))
     port = closed.getsockname()[1]
