@@ -563,12 +563,6 @@ def test_oauth1_flow(httpserver, admin, debug_logs):
     )
 
 
-@pytest.mark.xfail(
-    reason="authorizations/http.py logs each request's scheme://host/path at "
-    "DEBUG (loggable_url), and this path holds the key; the run, its page and "
-    "the other pages mask it",
-    strict=True,
-)
 def test_a_key_in_the_url_path(httpserver, admin, debug_logs):
     """Some APIs take the key in the path (Telegram's /bot<token>/getMe)."""
     authorization = AuthorizationFactory(app=AppFactory(), type="api_key")
