@@ -415,6 +415,7 @@ def _check_status(response, data, label: str, kind: str, mask=str) -> None:
             )
         if not _error_despite_success(data, kind):
             return
+    code = ""
     said = f"{status} {response.reason}".strip()
     if isinstance(data, dict) and isinstance(data.get("error"), str):
         # The provider's words may quote what it was sent: masked as data,
@@ -422,18 +423,22 @@ def _check_status(response, data, label: str, kind: str, mask=str) -> None:
         code = mask(data["error"])
         description = data.get("error_description")
         detail = f" ({mask(description)})" if isinstance(description, str) else ""
-        hint = TOKEN_ERROR_HINTS.get(code) or STATUS_HINTS.get(status, "")
-        words = f"The {label} answered {status} {code}{detail}"
-        raise FlowError(f"{words}: {hint}" if hint else f"{words}.", "")
+        said = f"{status} {code}{detail}"
+    # RFC 9110 §10.2.3: with 429 and 503, how long to wait.
+    wait = _retry_after(response.header("Retry-After"))
     if status == 429:
         raise FlowError(
-            f"The provider is limiting requests: the {label} answered "
-            f"{said}{_retry_after(response.header('Retry-After'))}.",
+            f"The provider is limiting requests: the {label} answered {said}{wait}.",
             "Try again later.",
         )
+    if code:
+        hint = TOKEN_ERROR_HINTS.get(code) or STATUS_HINTS.get(status, "")
+        words = f"The {label} answered {said}"
+        raise FlowError(f"{words}: {hint}" if hint else f"{words}.", "")
     if status >= 500:
         raise FlowError(
-            f"The provider failed: the {label} answered {said}.",
+            f"The provider failed: the {label} answered {said}"
+            f"{wait if status == 503 else ''}.",
             "This is on the provider's side; try again later.",
         )
     hint = STATUS_HINTS.get(status, "")

@@ -256,6 +256,42 @@ def test_a_429_says_how_long_to_wait(httpserver, staff, session):
 
 
 @pytest.mark.usefixtures("allow_loopback")
+def test_a_429_with_an_error_code_still_says_how_long_to_wait(
+    httpserver, staff, session
+):
+    respond(
+        httpserver,
+        '{"error": "rate_limit_exceeded", "error_description": "100 calls/min"}',
+        status=429,
+        content_type="application/json",
+        headers={"Retry-After": "30"},
+    )
+
+    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+
+    assert step["error"] == (
+        "The provider is limiting requests: the User Information Endpoint "
+        "answered 429 rate_limit_exceeded (100 calls/min); it asks to wait 30 "
+        "seconds."
+    )
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_a_503_with_retry_after(httpserver, staff, session):
+    respond(
+        httpserver, "Down for maintenance", status=503, headers={"Retry-After": "600"}
+    )
+
+    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+
+    assert step["error"] == (
+        "The provider failed: the User Information Endpoint answered 503 "
+        "SERVICE UNAVAILABLE; it asks to wait 600 seconds."
+    )
+    assert step["hint"] == "This is on the provider's side; try again later."
+
+
+@pytest.mark.usefixtures("allow_loopback")
 def test_a_429_with_a_retry_after_date(httpserver, staff, session):
     respond(
         httpserver,
