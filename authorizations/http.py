@@ -141,11 +141,12 @@ class OutboundResponse:
 # --- the URL and the headers ------------------------------------------------
 
 
-def loggable_url(url: str) -> str:
+def loggable_url(url: str, *, path: bool = True) -> str:
     """Return scheme://host/path of ``url``: no query, fragment or user name.
 
-    Characters that cannot be printed are escaped, so the text is safe to log
-    or print to a terminal.
+    Without ``path``, scheme://host only: what goes to the log, since some
+    APIs take their key in the path.  Characters that cannot be printed are
+    escaped, so the text is safe to log or print to a terminal.
     """
     try:
         parts = urlsplit(url)
@@ -153,7 +154,7 @@ def loggable_url(url: str) -> str:
         if ":" in host:
             host = f"[{host}]"
         port = f":{parts.port}" if parts.port is not None else ""
-        text = f"{parts.scheme}://{host}{port}{parts.path}"
+        text = f"{parts.scheme}://{host}{port}{parts.path if path else ''}"
     except ValueError:
         text = url.split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
     return "".join(
@@ -1085,7 +1086,7 @@ def send(
             address = check_destination(
                 prepared.url, timeout=exchange.lookup_timeout(host)
             )
-            logger.debug("%s %s", method, loggable_url(prepared.url))
+            logger.debug("%s %s", method, loggable_url(prepared.url, path=False))
             response = exchange.hop(prepared, address, host)
             result = OutboundResponse(
                 status=response.status_code,

@@ -22,6 +22,15 @@ def fast_password_hashing():
         yield
 
 
+@pytest.fixture(scope="session")
+def httpserver_listen_address():
+    # pytest-httpserver's one server per worker listens on "localhost" by
+    # default, which may resolve to ::1 as well; the tests allow 127.0.0.1
+    # alone.  Here, not in a folder's conftest: whichever folder's test starts
+    # the server first on a worker fixes its address for all the others.
+    return ("127.0.0.1", 0)
+
+
 @pytest.fixture
 def member_client(django_user_model):
     """Return a function logging in a new staff member in a Client of its own.

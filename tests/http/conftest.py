@@ -7,13 +7,6 @@ import pytest
 from tests.http.servers import FakeResolver, RawServer
 
 
-@pytest.fixture(scope="session")
-def httpserver_listen_address():
-    # pytest-httpserver listens on "localhost" by default, which may resolve
-    # to ::1 as well: the tests allow 127.0.0.1 alone.
-    return ("127.0.0.1", 0)
-
-
 @pytest.fixture
 def loopback(settings):
     """Allow 127.0.0.1, as local development does; return the settings."""

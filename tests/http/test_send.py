@@ -168,16 +168,17 @@ def test_proxies_and_netrc_from_the_environment_are_ignored(
     assert request.header("Authorization") is None
 
 
-def test_only_method_and_scheme_host_path_are_logged(raw_server, loopback, caplog):
+def test_only_method_and_scheme_host_are_logged(raw_server, loopback, caplog):
     server = raw_server(reply())
     caplog.set_level(logging.DEBUG)
     send(
         "POST",
-        server.url("/v1/me?access_token=secret-in-query"),
+        # Some APIs take their key in the path.
+        server.url("/v1/secret-in-path/me?access_token=secret-in-query"),
         headers=[("Authorization", "Bearer secret-in-header")],
         body="client_secret=secret-in-body",
     )
-    assert f"POST http://127.0.0.1:{server.port}/v1/me" in caplog.messages
+    assert f"POST http://127.0.0.1:{server.port}" in caplog.messages
     assert "secret" not in caplog.text
 
 
