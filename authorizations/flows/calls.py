@@ -420,9 +420,14 @@ def _check_status(response, data, label: str, kind: str, mask=str) -> None:
     if isinstance(data, dict) and isinstance(data.get("error"), str):
         # The provider's words may quote what it was sent: masked as data,
         # where a short password counts too, not as prose.
-        code = mask(data["error"])
+        # Masked, then cut: a secret across the cut would leave its half.
+        code = excerpt(mask(data["error"]), limit=100)
         description = data.get("error_description")
-        detail = f" ({mask(description)})" if isinstance(description, str) else ""
+        detail = (
+            f" ({excerpt(_one_line(mask(description)), limit=500)})"
+            if isinstance(description, str)
+            else ""
+        )
         said = f"{status} {code}{detail}"
     # RFC 9110 §10.2.3: with 429 and 503, how long to wait.
     wait = _retry_after(response.header("Retry-After"))

@@ -529,9 +529,15 @@ def test_a_provider_url_refused_when_loopback_is_not_allowed(
 
     step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
 
+    # The test server listens on 127.0.0.1, or is named localhost.
+    what = (
+        "127.0.0.1 is a loopback address; add it"
+        if httpserver.host == "127.0.0.1"
+        else f"{httpserver.host} resolves to 127.0.0.1, a loopback address; "
+        "add 127.0.0.1"
+    )
     assert step["error"] == (
-        "The console refused to call the User Information Endpoint: localhost "
-        "resolves to 127.0.0.1, a loopback address; add 127.0.0.1 to "
+        f"The console refused to call the User Information Endpoint: {what} to "
         "OUTBOUND_ALLOWED_NETWORKS to allow it"
     )
     assert "OUTBOUND_ALLOWED_NETWORKS" in step["hint"]

@@ -382,6 +382,23 @@ def test_an_error_with_a_description(httpserver, staff, session):
     )
 
 
+def test_a_long_error_description_is_cut(httpserver, staff, session):
+    token_reply(
+        httpserver,
+        {"error": "invalid_request", "error_description": "Missing\n" + "x" * 5000},
+        status=400,
+    )
+
+    step = failed(run_of(client_credentials(httpserver), staff, session))
+
+    assert step["error"] == (
+        "The Access Token Endpoint answered 400 invalid_request (Missing "
+        + "x" * 491
+        + "…): a parameter is missing, repeated or malformed; compare the "
+        "request with the provider's documentation."
+    )
+
+
 # --- the Basic type's token endpoint ------------------------------------------
 
 
