@@ -14,6 +14,7 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.message import Message
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
@@ -298,7 +299,8 @@ def _record(step: Step, response) -> None:
         "status": response.status,
         "reason": response.reason,
         "headers": response.headers,
-        "body": body_text(response.body, response.content_type),
+        # Decoded by the charset it names (UTF-8 by default).
+        "body": body_text(response.text, response.content_type),
         "content_type": response.content_type,
     }
 
@@ -318,7 +320,7 @@ def read_reply(
     was read despite its label (JSON sent as text/html).
     """
     media = response.content_type
-    text = response.body.decode("utf-8", errors="replace")
+    text = response.text  # by the charset it names, UTF-8 by default
     ok = 200 <= response.status < 300
     if media == "text/html" or media == "application/xhtml+xml":
         if not ok:
@@ -337,8 +339,11 @@ def read_reply(
             return None
         try:
             # RFC 8259 §8.1: JSON is UTF-8; a body that is not would be read
-            # with replacement characters, and stored so.
-            return read_json(response.body)
+            # with replacement characters, and stored so.  Unless it names
+            # another charset, which is then believed.
+            return read_json(
+                response.text if _names_another_charset(response) else response.body
+            )
         except UnicodeDecodeError as error:
             if ok:
                 raise FlowError(
@@ -384,6 +389,16 @@ def _json_or_none(text: str):
         return read_json(text)
     except (ValueError, DataLimitError):
         return None
+
+
+def _names_another_charset(response) -> bool:
+    message = Message()
+    message["Content-Type"] = response.header("Content-Type") or ""
+    charset = message.get_param("charset")
+    return isinstance(charset, str) and charset.strip().lower() not in (
+        "utf-8",
+        "utf8",
+    )
 
 
 def _looks_like_form(text: str) -> bool:

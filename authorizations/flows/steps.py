@@ -91,11 +91,26 @@ class StepLog:
     def entries(self) -> list[dict]:
         """Return the steps as plain data with every secret masked."""
         masker = self.masker()
-        return [_entry(step, masker) for step in self.steps]
+        return [_storable(_entry(step, masker)) for step in self.steps]
 
     def mask(self, text: str) -> str:
         """Mask a message (the run's outcome) with the log's secrets."""
-        return self.masker().message(text)
+        return _storable(self.masker().message(text))
+
+
+def _storable(value):
+    """Return ``value`` with each NUL character shown as U+FFFD.
+
+    PostgreSQL stores no NUL in text or jsonb; a provider's binary body, UTF-16
+    JSON or "\u0000" in a field would otherwise fail the run's save itself.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _storable(item) for key, item in value.items()}
+    return value
 
 
 def _masked_headers(headers, masker: SecretMasker) -> list[list[str]]:
@@ -148,13 +163,13 @@ def _entry(step: Step, masker: SecretMasker) -> dict:
     return entry
 
 
-def body_text(body: bytes, content_type: str) -> str:
+def body_text(body: bytes | str, content_type: str) -> str:
     """Return a body as a step shows it, whole: ``cut`` makes the excerpt.
 
-    JSON is pretty-printed; text that is not UTF-8 is shown with
+    JSON is pretty-printed; bytes that are not UTF-8 are shown with
     replacement characters rather than refused.
     """
-    text = body.decode("utf-8", errors="replace")
+    text = body if isinstance(body, str) else body.decode("utf-8", errors="replace")
     if content_type == "application/json" or content_type.endswith("+json"):
         # Shown as it came when it is not JSON: the step's error says why.
         with contextlib.suppress(ValueError, RecursionError):

@@ -14,6 +14,7 @@ import tracemalloc
 import zlib
 
 import pytest
+from django.db import connection
 from werkzeug import Response
 
 from authorizations.flows import start_run
@@ -329,6 +330,64 @@ def test_invalid_utf8_in_json_is_refused_and_shown_with_replacements(
     assert step["response"]["body"] == '{\n  "name": "Jos\ufffd Mar\ufffda"\n}'
     page = member_client(superuser=True).get(run.get_absolute_url())
     assert "Jos\ufffd Mar\ufffda" in page.content.decode()
+
+
+@pytest.mark.usefixtures("allow_loopback")
+@pytest.mark.parametrize(
+    ("charset", "body"),
+    [
+        ("utf-16", '{"name": "José"}'.encode("utf-16")),
+        ("iso-8859-1", '{"name": "José"}'.encode("iso-8859-1")),
+    ],
+)
+def test_json_in_the_charset_it_names(httpserver, staff, session, charset, body):
+    respond(httpserver, body, content_type=f"application/json; charset={charset}")
+
+    run = run_against(httpserver.url_for("/me"), staff, session)
+
+    assert run.status == TestRun.Status.SUCCEEDED, run.message
+    assert ConnectedAccount.objects.get().user_identity == "José"
+    assert run.steps[-1]["response"]["body"] == '{\n  "name": "José"\n}'
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_nul_bytes_in_a_body_are_shown_as_replacement_characters(
+    httpserver, staff, session
+):
+    # PostgreSQL stores no NUL: the run's own save would fail on them.
+    respond(
+        httpserver,
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+        status=400,
+        content_type="image/png",
+    )
+
+    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+
+    assert step["error"] == "The User Information Endpoint answered 400 BAD REQUEST."
+    assert step["response"]["body"] == "\ufffdPNG\r\n\x1a\n\ufffd\ufffd\ufffd\rIHDR"
+    assert TestRun.objects.get().steps == [step]
+
+
+@pytest.mark.usefixtures("allow_loopback")
+@pytest.mark.xfail(
+    connection.vendor == "postgresql",
+    reason="connections/services.py looks the account up by a user_identity "
+    "holding NUL before validating it, and PostgreSQL refuses the query: a "
+    "DataError, not the run's words",
+    strict=True,
+)
+def test_a_nul_in_the_identity_fails_the_run_in_words(httpserver, staff, session):
+    respond(httpserver, '{"name": "J\\u0000o"}', content_type="application/json")
+
+    run = run_against(httpserver.url_for("/me"), staff, session)
+
+    assert run.status == TestRun.Status.FAILED
+    assert not ConnectedAccount.objects.exists()
+    assert run.message == (
+        "The account could not be stored: The text contains a NUL character "
+        "(U+0000), which cannot be stored; remove it."
+    )
 
 
 @pytest.mark.usefixtures("allow_loopback")
