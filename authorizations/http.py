@@ -44,6 +44,7 @@ from urllib3 import exceptions as urllib3_errors
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.util import parse_url
 
+from authorizations import types
 from authorizations.wording import excerpt
 from console.validators import (
     MAX_HEADER_VALUE_LENGTH,
@@ -57,9 +58,6 @@ logger = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
-# Sent on a redirect to another origin (scheme, host and port) only if the
-# caller sets them again there: they are credentials for the first one.
-CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
 _CHUNK = 64 * 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
@@ -1120,12 +1118,14 @@ def send(
             check_url(target)
             if _origin(target) != _origin(prepared.url):
                 # Credentials belong to the origin they were given for, and
-                # are not given back on a later hop, whichever origin it is.
+                # are not given back on a later hop, whichever origin it is:
+                # every header the type registry calls a credential
+                # (Authorization, Cookie, X-Api-Key, X-Auth-Token, …).
                 auth = None
                 headers = [
                     (name, value)
                     for name, value in headers
-                    if name.lower() not in CREDENTIAL_HEADERS
+                    if not types.registry().is_secret_header(name)
                 ]
             if response.status_code in (301, 302, 303) and method != "HEAD":
                 # RFC 9110 §15.4.2-4: what browsers do, and what APIs expect.
@@ -1150,7 +1150,6 @@ def send(
 
 
 __all__ = [
-    "CREDENTIAL_HEADERS",
     "MAX_REDIRECTS",
     "METADATA_ADDRESSES",
     "OutboundError",

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from connections.models import ConnectedAccount
+from console.validators import validate_no_nul_character
 
 
 def _nul_path(value, path: str = "extras") -> str | None:
@@ -35,6 +36,9 @@ def account_store_flow_result(*, authorization, result, user) -> ConnectedAccoun
     ``ValidationError`` (nothing stored) when the provider's values cannot be
     kept.
     """
+    # Checked before the lookup: PostgreSQL refuses a NUL even in a query.
+    for name in ("user_identity", "account_id"):
+        validate_no_nul_character(getattr(result, name))
     found = ConnectedAccount.objects.select_for_update().filter(
         authorization=authorization
     )

@@ -14,7 +14,6 @@ import tracemalloc
 import zlib
 
 import pytest
-from django.db import connection
 from werkzeug import Response
 
 from authorizations.flows import start_run
@@ -370,13 +369,6 @@ def test_nul_bytes_in_a_body_are_shown_as_replacement_characters(
 
 
 @pytest.mark.usefixtures("allow_loopback")
-@pytest.mark.xfail(
-    connection.vendor == "postgresql",
-    reason="connections/services.py looks the account up by a user_identity "
-    "holding NUL before validating it, and PostgreSQL refuses the query: a "
-    "DataError, not the run's words",
-    strict=True,
-)
 def test_a_nul_in_the_identity_fails_the_run_in_words(httpserver, staff, session):
     respond(httpserver, '{"name": "J\\u0000o"}', content_type="application/json")
 

@@ -590,13 +590,6 @@ def test_a_key_in_the_url_path(httpserver, admin, debug_logs):
     assert_nothing_leaks(admin, debug_logs, authorization, {API_KEY})
 
 
-@pytest.mark.xfail(
-    reason="authorizations/http.py drops only Authorization, Cookie and "
-    "Proxy-Authorization on a redirect to another origin (CREDENTIAL_HEADERS); "
-    "an X-Api-Key header, which the registry calls a credential header, goes on "
-    "to the other host",
-    strict=True,
-)
 def test_a_redirect_to_another_origin_carries_no_key(httpserver, admin):
     other = HTTPServer(host="127.0.0.1", port=0)
     other.start()
