@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import traceback
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -121,6 +122,8 @@ def start_run(authorization, *, user, session, values=None) -> Started:
             outcome = flow.start(authorization, log)
     except FlowError as error:
         return Started(_fail(run, log, error))
+    except Exception as error:  # a bug must still end the run, in words
+        return Started(_fail(run, log, _internal_error(run, error)))
     if isinstance(outcome, Redirect):
         run.status = TestRun.Status.WAITING
         run.state_digest = digest(outcome.key)
@@ -219,6 +222,8 @@ def finish_callback(params, *, user, session) -> TestRun:
         if log.failed is None:  # refused at the callback itself
             step.error, step.hint = error.message, error.hint
         return _fail(run, log, error)
+    except Exception as error:  # a bug must still end the run, in words
+        return _fail(run, log, _internal_error(run, error))
     return _succeed(run, log, result, user)
 
 
@@ -268,6 +273,28 @@ def _end(run: TestRun, log: StepLog, status: str, message: str) -> TestRun:
     return run
 
 
+def _internal_error(run: TestRun, error: Exception) -> FlowError:
+    """Log an unexpected failure without its message, and word it for the run.
+
+    An exception's text may quote a URL or a body holding a secret, so the
+    log gets its type and where it was raised, which is what a fix needs.
+    """
+    frame = traceback.extract_tb(error.__traceback__)[-1:]
+    where = f" at {frame[0].filename}:{frame[0].lineno}" if frame else ""
+    logger.error(
+        "Test run %s stopped on an internal error: %s%s",
+        run.pk,
+        type(error).__name__,
+        where,
+    )
+    return FlowError(
+        "The console failed while running this step (an internal error, "
+        "logged with the run's number); nothing was stored.",
+        "Try again; if it happens again, report the run's number to the "
+        "console's operators.",
+    )
+
+
 def _fail(run: TestRun, log: StepLog, error: FlowError) -> TestRun:
     failed = log.failed
     if failed is None:  # the error belongs to no request: it is a step of its own
@@ -298,8 +325,10 @@ def _succeed(run: TestRun, log: StepLog, result: FlowResult, user) -> TestRun:
                 TestRun.Status.SUCCEEDED,
                 f"Connected as {result.user_identity}",
             )
-    except ValidationError as error:
+    except Exception as error:
         run.refresh_from_db()
+        if not isinstance(error, ValidationError):
+            return _fail(run, log, _internal_error(run, error))
         return _fail(
             run,
             log,

@@ -1,0 +1,78 @@
+"""A failure the flows did not foresee still ends the run, in words, logged safely."""
+
+import logging
+
+import pytest
+from django.db import DatabaseError
+
+from authorizations.flows import flow_succeeded, start_run
+from authorizations.flows.credentials import CredentialsFlow
+from authorizations.models import TestRun
+from connections.models import ConnectedAccount
+from tests.factories import AppFactory, AuthorizationFactory
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "ak-live-never-logged-5521"
+
+
+@pytest.fixture
+def basic_api_key():
+    # Basic with API-Key needs no endpoint: the run is the flow and the store.
+    return AuthorizationFactory(app=AppFactory(), type="basic_api_key")
+
+
+def test_a_bug_in_a_flow_fails_the_run_and_logs_no_secret(
+    basic_api_key, staff, session, monkeypatch, caplog
+):
+    def broken(self, authorization, log, values):
+        raise KeyError(f"values[{values['api_key']}]")
+
+    monkeypatch.setattr(CredentialsFlow, "run", broken)
+    caplog.set_level(logging.DEBUG)
+
+    run = start_run(
+        basic_api_key,
+        user=staff,
+        session=session,
+        values={"username": "jason", "api_key": SECRET},
+    ).run
+
+    assert run.status == TestRun.Status.FAILED
+    assert run.message.startswith(
+        "The console failed while running this step (an internal error"
+    )
+    assert run.pending == {}
+    assert not ConnectedAccount.objects.exists()
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert f"Test run {run.pk} stopped on an internal error: KeyError at " in (
+        record.getMessage()
+    )
+    assert SECRET not in caplog.text
+
+
+def test_a_database_error_while_storing_keeps_no_half_written_account(
+    basic_api_key, staff, session
+):
+    def store_then_fail(sender, **kwargs):
+        ConnectedAccount.objects.create(
+            authorization=kwargs["authorization"], user_identity="half"
+        )
+        raise DatabaseError("connection lost")
+
+    flow_succeeded.connect(store_then_fail, dispatch_uid="test-store-then-fail")
+    try:
+        run = start_run(
+            basic_api_key,
+            user=staff,
+            session=session,
+            values={"username": "jason", "api_key": SECRET},
+        ).run
+    finally:
+        flow_succeeded.disconnect(dispatch_uid="test-store-then-fail")
+
+    assert run.status == TestRun.Status.FAILED
+    assert "internal error" in run.message
+    assert not ConnectedAccount.objects.exists()
+    assert run.connected_account_pk is None
+    assert TestRun.objects.get().status == TestRun.Status.FAILED
