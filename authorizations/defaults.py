@@ -6,13 +6,21 @@ starting from a blank page.
 
 from authorizations.types import Flow
 
-# RFC 6749 §4.1.3 (authorization code) and §6 (refresh), client credentials in
-# the body as §2.3.1 allows; the response fields are §5.1's.
+# RFC 6749 §4.1.3 (authorization code), §4.4.2 (client credentials) and §6
+# (refresh), the client's credentials in the body as §2.3.1 allows; the
+# response fields are §5.1's.
 OAUTH2_TOKEN_REQUEST = """\
 {% if requestBody.grant_type == 'refresh_token' %}
 {
   "grant_type": "refresh_token",
   "refresh_token": "{{ requestBody.refresh_token }}",
+  "client_id": "{{ requestBody.client_id }}",
+  "client_secret": "{{ requestBody.client_secret }}"
+}
+{% elseif requestBody.grant_type == 'client_credentials' %}
+{
+  "grant_type": "client_credentials",
+  {% if requestBody.scope %}"scope": "{{ requestBody.scope }}",{% endif %}
   "client_id": "{{ requestBody.client_id }}",
   "client_secret": "{{ requestBody.client_secret }}"
 }

@@ -176,6 +176,36 @@ def test_a_trailing_comma_after_a_conditional_is_a_warning_not_an_error():
 # --- default templates -----------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("scope", "expected"),
+    [("read write", {"scope": ["read write"]}), ("", {})],
+)
+def test_the_default_oauth2_token_request_asks_for_client_credentials(
+    scope, expected
+):
+    request = render_request(
+        method="POST",
+        url="https://p.example.com/token",
+        request_template=defaults.OAUTH2_TOKEN_REQUEST,
+        body_format="form",
+        headers=[],
+        context=context(
+            request_body={
+                "grant_type": "client_credentials",
+                "scope": scope,
+                "client_id": "id-1",
+                "client_secret": "s-1",
+            }
+        ),
+    )
+    assert parse_qs(request.body) == {
+        "grant_type": ["client_credentials"],
+        **expected,
+        "client_id": ["id-1"],
+        "client_secret": ["s-1"],
+    }
+
+
 def test_the_default_oauth2_token_templates_render_to_their_contracts():
     inputs = samples_for("access_token")
     request = render_request(
