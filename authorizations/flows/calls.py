@@ -82,6 +82,7 @@ class FlowAuth:
     body_params: dict[str, str] = field(default_factory=dict)
     signer: object | None = None  # a requests AuthBase (OAuth 1.0a)
     signed_as: str = ""  # what the step log shows for the signature header
+    note: str = ""  # said in the step: how the request was signed
     # PLAINTEXT signatures carry the secret itself (RFC 5849 §3.4.4).
     requires_https: bool = False
 
@@ -93,6 +94,14 @@ class Reply:
     status: int
     data: object
     values: dict
+
+
+def endpoints_of(authorization) -> dict:
+    """Return an authorization's endpoints by kind, their headers fetched with them."""
+    return {
+        endpoint.kind: endpoint
+        for endpoint in authorization.endpoints.prefetch_related("headers")
+    }
 
 
 def endpoint_label(endpoint) -> str:
@@ -162,6 +171,8 @@ def _call(log: StepLog, step: Step, endpoint, request_body, query, auth) -> Repl
     shown_headers = list(headers)
     if signer is not None:
         shown_headers.append(("Authorization", auth.signed_as))
+        if auth.note:
+            step.notes.append(auth.note)
     step.request = {
         "method": rendered.method,
         "url": rendered.url,
@@ -490,6 +501,7 @@ def _retry_after(value: str | None) -> str:
 
 
 __all__ = [
+    "endpoints_of",
     "FlowAuth",
     "Reply",
     "basic_credentials",

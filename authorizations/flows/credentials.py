@@ -9,7 +9,12 @@ info endpoint (Basic with API-Key) is identified by its username.
 from __future__ import annotations
 
 from authorizations import types
-from authorizations.flows.calls import FlowAuth, basic_credentials, call_endpoint
+from authorizations.flows.calls import (
+    FlowAuth,
+    basic_credentials,
+    call_endpoint,
+    endpoints_of,
+)
 from authorizations.flows.result import FlowResult
 from authorizations.flows.steps import FlowError, StepLog
 from authorizations.flows.tokens import token_checker, tokens_from
@@ -23,7 +28,7 @@ class CredentialsFlow:
     def run(self, authorization, log: StepLog, values: dict) -> FlowResult:
         spec = authorization.spec
         log.secrets_of(values, [f.name for f in spec.credential_fields if f.secret])
-        endpoints = {e.kind: e for e in authorization.endpoints.all()}
+        endpoints = endpoints_of(authorization)
         auth = None
         if spec.basic_auth:
             user, password = (values.get(name, "") for name in spec.basic_auth)

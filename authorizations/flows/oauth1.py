@@ -11,7 +11,7 @@ from __future__ import annotations
 from requests_oauthlib import OAuth1
 
 from authorizations.callback import callback_url
-from authorizations.flows.calls import FlowAuth, call_endpoint
+from authorizations.flows.calls import FlowAuth, call_endpoint, endpoints_of
 from authorizations.flows.oauth2 import Redirect, with_query
 from authorizations.flows.result import FlowResult
 from authorizations.flows.steps import FlowError, StepLog
@@ -34,7 +34,11 @@ def signature(authorization, **tokens) -> FlowAuth:
     return FlowAuth(
         label="OAuth 1.0a signature",
         signer=signer,
-        signed_as=f"OAuth oauth_consumer_key, oauth_signature ({method}), …",
+        # The header is a credential, shown masked; the note says how it
+        # was made.
+        signed_as="OAuth oauth_consumer_key=…, oauth_signature=…",
+        note=f"Signed with OAuth 1.0a {method}; the signature travels in the "
+        "Authorization header.",
         requires_https=method == SignatureMethod.PLAINTEXT,
     )
 
@@ -57,7 +61,7 @@ class OAuth1Flow:
     callback_keys = ("oauth_token", "denied")
 
     def start(self, authorization, log: StepLog, values=None) -> Redirect:
-        endpoints = {e.kind: e for e in authorization.endpoints.all()}
+        endpoints = endpoints_of(authorization)
         endpoint = endpoints.get("request_token")
         if endpoint is None or not endpoint.url.strip():
             raise FlowError(
@@ -97,7 +101,7 @@ class OAuth1Flow:
                 "token cannot be traded for an access token."
             )
         log.secret(verifier, pending.get("request_token_secret"))
-        endpoints = {e.kind: e for e in authorization.endpoints.all()}
+        endpoints = endpoints_of(authorization)
         token = pending["request_token"]
         reply = call_endpoint(
             log,

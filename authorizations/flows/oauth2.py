@@ -14,7 +14,12 @@ import secrets
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from authorizations.callback import callback_url
-from authorizations.flows.calls import FlowAuth, basic_credentials, call_endpoint
+from authorizations.flows.calls import (
+    FlowAuth,
+    basic_credentials,
+    call_endpoint,
+    endpoints_of,
+)
 from authorizations.flows.result import FlowResult
 from authorizations.flows.steps import FlowError, StepLog
 from authorizations.flows.tokens import BEARER_ONLY, token_checker, tokens_from
@@ -153,7 +158,7 @@ class OAuth2Flow:
         return self._tokens_then_identity(authorization, log, body)
 
     def _tokens_then_identity(self, authorization, log, body) -> FlowResult:
-        endpoints = {e.kind: e for e in authorization.endpoints.all()}
+        endpoints = endpoints_of(authorization)
         requested = body.get("scope", "")
         reply = call_endpoint(
             log,

@@ -62,9 +62,11 @@ class StepLog:
     def __init__(self, secrets=()):
         self.steps: list[Step] = []
         self._secrets: list[str] = [s for s in secrets if isinstance(s, str)]
+        self._masker: SecretMasker | None = None
 
     def secret(self, *values) -> None:
         """Add values to mask wherever they appear in the log."""
+        self._masker = None  # built again, with them, when next needed
         for value in values:
             if isinstance(value, str) and value.strip():
                 self._secrets.append(value)
@@ -86,7 +88,9 @@ class StepLog:
         return next((step for step in self.steps if not step.ok), None)
 
     def masker(self) -> SecretMasker:
-        return SecretMasker(self._secrets)
+        if self._masker is None:
+            self._masker = SecretMasker(self._secrets)
+        return self._masker
 
     def entries(self) -> list[dict]:
         """Return the steps as plain data with every secret masked."""

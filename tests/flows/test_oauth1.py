@@ -157,6 +157,9 @@ def test_each_signature_method_connects_the_account(
     for name in ("Request token", "Access token", "User information"):
         headers = dict(step_named(run, name)["request"]["headers"])
         assert headers["Authorization"].startswith("OAuth ")
+        # The header is masked; the step says how it was signed.
+        assert f"Signed with OAuth 1.0a {method};" in step_named(run, name)["notes"][0]
+    assert f"Signed with OAuth 1.0a {method};" in page
     # The provider received each request signed with the chosen method.
     # (The browser's visits to the authorize page carry no signature.)
     signed = [
