@@ -19,6 +19,7 @@ logged, at DEBUG.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import heapq
 import ipaddress
 import itertools
@@ -684,7 +685,9 @@ class _Deadline:
         number may be reused by another thread's connection.  Shutting down
         the duplicate shuts down the connection under both.
         """
-        duplicate = sock.dup()
+        # fromfd duplicates the descriptor, which an SSLSocket (a kept-alive
+        # TLS connection, watched again by the next exchange) cannot dup().
+        duplicate = socket.fromfd(sock.fileno(), sock.family, sock.type)
         with self._lock:
             self._sockets.append(duplicate)
             if self.expired:
@@ -712,27 +715,49 @@ def _shut_down(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RDWR)
 
 
-class _WatchedHTTPConnection(HTTPConnection):
-    def __init__(self, *args, deadline: _Deadline, **kwargs):
+class _DeadlineSlot:
+    """The deadline of the exchange a pool's connections currently serve.
+
+    A kept-alive connection outlives its exchange: each exchange puts its own
+    deadline here, and a connection is watched by it when it is next used.
+    """
+
+    def __init__(self, deadline: _Deadline | None = None):
+        self.current = deadline
+
+
+class _Watched:
+    """A connection the current exchange's deadline can shut down."""
+
+    def __init__(self, *args, deadline: _DeadlineSlot, **kwargs):
         super().__init__(*args, **kwargs)
-        self._deadline = deadline
+        self._slot = deadline
+        self._watched_by: _Deadline | None = None
 
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        self._deadline.watch(sock)
-        return sock
-
-
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def __init__(self, *args, deadline: _Deadline, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._deadline = deadline
+    def _watch(self, sock) -> None:
+        deadline = self._slot.current
+        if deadline is not None and self._watched_by is not deadline:
+            deadline.watch(sock)
+            self._watched_by = deadline
 
     def _new_conn(self) -> socket.socket:
         # Watched from before the TLS handshake, which the deadline bounds too.
         sock = super()._new_conn()
-        self._deadline.watch(sock)
+        self._watch(sock)
         return sock
+
+    def request(self, *args, **kwargs):
+        if self.sock is not None:  # kept alive from an earlier exchange
+            self._watch(self.sock)
+        return super().request(*args, **kwargs)
+
+
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 class _PinnedHTTPPool(HTTPConnectionPool):
@@ -753,22 +778,28 @@ class PinnedAdapter(HTTPAdapter):
     header is set by ``send``.
     """
 
-    def __init__(self, deadline: _Deadline):
+    def __init__(self, deadline: _Deadline, kept: KeepAlive | None = None):
         super().__init__(max_retries=0, pool_connections=1, pool_maxsize=1)
         self.address = ""
-        self.deadline = deadline
+        self.kept = kept
+        self.slot = kept.slot if kept is not None else _DeadlineSlot()
+        self.slot.current = deadline
         self._pools: list[HTTPConnectionPool] = []
 
     def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
         scheme, host, port, _netloc = _target(request.url)
+        key = (scheme, self.address, port, host, verify)
+        if self.kept is not None and key in self.kept.pools:
+            return self.kept.pools[key]
         options = {"host": self.address, "port": port, "maxsize": 1}
         if scheme == "https":
-            pool = _PinnedHTTPSPool(
-                **options, server_hostname=host, deadline=self.deadline
-            )
+            pool = _PinnedHTTPSPool(**options, server_hostname=host, deadline=self.slot)
         else:
-            pool = _PinnedHTTPPool(**options, deadline=self.deadline)
-        self._pools.append(pool)
+            pool = _PinnedHTTPPool(**options, deadline=self.slot)
+        if self.kept is not None:
+            self.kept.pools[key] = pool
+        else:
+            self._pools.append(pool)
         return pool
 
     def close(self) -> None:
@@ -776,6 +807,42 @@ class PinnedAdapter(HTTPAdapter):
         for pool in self._pools:
             pool.close()
         self._pools.clear()
+
+
+class KeepAlive:
+    """Connections kept open between the requests of one flow.
+
+    A flow's token exchange and user info call usually go to one host: the
+    second reuses the first's connection (and its TLS session) when the host
+    resolves to the same checked address.  In force within ``keep_alive()``,
+    for the thread (or task) that entered it.
+    """
+
+    def __init__(self):
+        self.pools: dict[tuple, HTTPConnectionPool] = {}
+        self.slot = _DeadlineSlot()
+
+    def close(self) -> None:
+        for pool in self.pools.values():
+            pool.close()
+        self.pools.clear()
+
+
+_kept_alive: contextvars.ContextVar[KeepAlive | None] = contextvars.ContextVar(
+    "outbound_keep_alive", default=None
+)
+
+
+@contextlib.contextmanager
+def keep_alive():
+    """Keep connections open between the ``send`` calls of the block."""
+    kept = KeepAlive()
+    token = _kept_alive.set(kept)
+    try:
+        yield kept
+    finally:
+        _kept_alive.reset(token)
+        kept.close()
 
 
 # --- sending ---------------------------------------------------------------
@@ -863,7 +930,7 @@ class _Exchange:
         )
         self.verify = getattr(settings, "OUTBOUND_CA_BUNDLE", None) or True
         self.deadline = _Deadline(self.total_timeout)
-        self.adapter = PinnedAdapter(self.deadline)
+        self.adapter = PinnedAdapter(self.deadline, _kept_alive.get())
 
     def close(self) -> None:
         self.adapter.close()
@@ -1098,8 +1165,12 @@ def send(
             )
             try:
                 exchange.read(response, result, host)
-            finally:
-                response.close()
+            except BaseException:
+                response.close()  # a connection cut short is not reused
+                raise
+            # Read to its end: the connection may serve the next request
+            # (within keep_alive()); otherwise its pool closes it.
+            response.raw.release_conn()
             result.elapsed = exchange.elapsed()
             target = _redirect_target(response, prepared.url)
             if target is None or not allow_redirects:
@@ -1155,9 +1226,11 @@ __all__ = [
     "OutboundError",
     "OutboundRefused",
     "OutboundResponse",
+    "KeepAlive",
     "PinnedAdapter",
     "allowed_networks",
     "check_destination",
+    "keep_alive",
     "check_headers",
     "check_url",
     "loggable_url",

@@ -89,8 +89,9 @@ from django.utils import timezone  # noqa: E402
 from oauth2_provider.models import get_grant_model  # noqa: E402
 from oauthlib.common import generate_token  # noqa: E402
 
+from authorizations import http  # noqa: E402
 from authorizations.flows.oauth2 import OAuth2Flow  # noqa: E402
-from authorizations.flows.runs import _secrets_of  # noqa: E402
+from authorizations.flows.runs import authorization_secrets  # noqa: E402
 from authorizations.flows.steps import StepLog  # noqa: E402
 from authorizations.models import Authorization  # noqa: E402
 from tests.factories import (  # noqa: E402
@@ -226,9 +227,10 @@ def make_codes(peer: OAuth2Peer, count: int) -> list[str]:
 def console_exchange(authorization_pk: int, code: str) -> None:
     # What finish_callback does around the flow, minus the run's rows.
     authorization = Authorization.objects.select_related("app").get(pk=authorization_pk)
-    log = StepLog(_secrets_of(authorization))
+    log = StepLog(authorization_secrets(authorization))
     log.secret(code)
-    result = OAuth2Flow().finish(authorization, log, {"code": code}, {})
+    with http.keep_alive():  # as finish_callback runs a flow
+        result = OAuth2Flow().finish(authorization, log, {"code": code}, {})
     entries = log.entries()
     message = log.mask(f"Connected as {result.user_identity}")
     assert result.user_identity == IDENTITY, result

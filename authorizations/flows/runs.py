@@ -23,7 +23,7 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from authorizations import types
+from authorizations import http, types
 from authorizations.flows.credentials import CredentialsFlow
 from authorizations.flows.oauth1 import OAuth1Flow
 from authorizations.flows.oauth2 import OAuth2Flow, Redirect, authorize_error
@@ -89,7 +89,8 @@ def flow_for(authorization):
     return FLOWS[authorization.spec.flow]
 
 
-def _secrets_of(authorization) -> list[str]:
+def authorization_secrets(authorization) -> list[str]:
+    """Return the authorization's secret settings: what every step log masks."""
     return [
         getattr(authorization, name, "") or ""
         for name in types.registry().secret_settings
@@ -98,7 +99,7 @@ def _secrets_of(authorization) -> list[str]:
 
 def start_run(authorization, *, user, session, values=None) -> Started:
     """Start a test of ``authorization``; return the run and any redirect."""
-    log = StepLog(_secrets_of(authorization))
+    log = StepLog(authorization_secrets(authorization))
     run = TestRun.objects.create(authorization=authorization, started_by=user)
     missing = authorization.missing_parts()
     if missing:
@@ -116,10 +117,12 @@ def start_run(authorization, *, user, session, values=None) -> Started:
         )
     flow = flow_for(authorization)
     try:
-        if isinstance(flow, CredentialsFlow):
-            outcome = flow.run(authorization, log, values or {})
-        else:
-            outcome = flow.start(authorization, log)
+        # A flow's calls usually go to one host: one connection serves them.
+        with http.keep_alive():
+            if isinstance(flow, CredentialsFlow):
+                outcome = flow.run(authorization, log, values or {})
+            else:
+                outcome = flow.start(authorization, log)
     except FlowError as error:
         return Started(_fail(run, log, error))
     except Exception as error:  # a bug must still end the run, in words
@@ -180,7 +183,7 @@ def finish_callback(params, *, user, session) -> TestRun:
             "Start a new test. Nothing was stored.",
             run,
         )
-    log = StepLog(_secrets_of(run.authorization))
+    log = StepLog(authorization_secrets(run.authorization))
     log.secret(params.get("code"), params.get("oauth_verifier"))
     if run.expires_at and timezone.now() > run.expires_at:
         if _claim(run):
@@ -217,7 +220,9 @@ def finish_callback(params, *, user, session) -> TestRun:
         if error:
             raise FlowError(*error)
         _check_issuer(authorization, params)
-        result = flow_for(authorization).finish(authorization, log, params, run.pending)
+        flow = flow_for(authorization)
+        with http.keep_alive():
+            result = flow.finish(authorization, log, params, run.pending)
     except FlowError as error:
         if log.failed is None:  # refused at the callback itself
             step.error, step.hint = error.message, error.hint
@@ -341,6 +346,7 @@ def _succeed(run: TestRun, log: StepLog, result: FlowResult, user) -> TestRun:
 
 __all__ = [
     "CallbackRefused",
+    "authorization_secrets",
     "FLOWS",
     "Started",
     "WAIT_LIMIT",

@@ -3,6 +3,7 @@
 import socket
 
 import pytest
+import trustme
 
 from tests.http.servers import FakeResolver, RawServer
 
@@ -35,3 +36,17 @@ def resolver(monkeypatch) -> FakeResolver:
     fake = FakeResolver(socket.getaddrinfo)
     monkeypatch.setattr(socket, "getaddrinfo", fake)
     return fake
+
+
+@pytest.fixture(scope="module")
+def authority():
+    return trustme.CA()
+
+
+@pytest.fixture
+def trusted(authority, loopback, tmp_path):
+    """Trust the test authority, as OUTBOUND_CA_BUNDLE would a private one."""
+    bundle = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+    loopback.OUTBOUND_CA_BUNDLE = str(bundle)
+    return loopback

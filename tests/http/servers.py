@@ -192,3 +192,9 @@ class FakeResolver:
                     (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))
                 )
         return results
+
+
+def tls_context(authority, *names: str) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert(*names).configure_cert(context)
+    return context

@@ -6,34 +6,12 @@ other lookup to the real one.
 """
 
 import socket
-import ssl
 import time
 
 import pytest
-import trustme
 
 from authorizations.http import OutboundError, OutboundRefused, send
-from tests.http.servers import RawServer, drip, reply
-
-
-@pytest.fixture(scope="module")
-def authority():
-    return trustme.CA()
-
-
-@pytest.fixture
-def trusted(authority, loopback, tmp_path):
-    """Trust the test authority, as OUTBOUND_CA_BUNDLE would a private one."""
-    bundle = tmp_path / "ca.pem"
-    authority.cert_pem.write_to_path(str(bundle))
-    loopback.OUTBOUND_CA_BUNDLE = str(bundle)
-    return loopback
-
-
-def tls_context(authority, *names: str) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert(*names).configure_cert(context)
-    return context
+from tests.http.servers import RawServer, drip, reply, tls_context
 
 
 def test_https_to_a_name_pinned_to_its_address_sends_sni_and_checks_the_name(
