@@ -206,3 +206,77 @@ def test_a_second_run_updates_the_same_account(httpserver, staff, session):
 
     account = ConnectedAccount.objects.get()
     assert account.credentials == {"api_key": "second-key-0002"}
+
+
+@pytest.mark.parametrize(
+    ("type_", "values", "header", "expected"),
+    [
+        ("api_secret", {"api_secret": "as_live_9f8e7d6c"}, "X-Api-Secret", None),
+        (
+            "api_key_secret",
+            {"api_key": "ak-0001-xyz", "api_secret": "as-0002-xyz"},
+            "X-Api-Key",
+            None,
+        ),
+        ("api_key_url", {"api_key": "ak-0003-xyz"}, "X-Api-Key", "url"),
+    ],
+)
+def test_the_other_key_types_connect(
+    httpserver, staff, session, type_, values, header, expected
+):
+    sent = dict(values)
+    if expected == "url":
+        # The instance URL is the account's own API: the user info URL is
+        # built from it, as query.url.
+        sent["url"] = httpserver.url_for("/instance")
+        url = "{{ query.url }}/me"
+        path = "/instance/me"
+    else:
+        url, path = httpserver.url_for("/me"), "/me"
+    field = "api_secret" if type_ == "api_secret" else "api_key"
+    expected_headers = {header: values[field]}
+    if type_ == "api_key_secret":
+        expected_headers["X-Api-Secret"] = values["api_secret"]
+    httpserver.expect_request(path, headers=expected_headers).respond_with_json(JASON)
+    headers = [(header, "{{ query.%s }}" % field)]
+    if type_ == "api_key_secret":
+        headers.append(("X-Api-Secret", "{{ query.api_secret }}"))
+    authorization = authorization_of(type_, url, headers=headers)
+
+    run = start_run(authorization, user=staff, session=session, values=sent).run
+
+    assert run.status == TestRun.Status.SUCCEEDED, run.message
+    account = ConnectedAccount.objects.get()
+    assert account.user_identity == "Jason Fried / jason@basecamp.com"
+    assert account.credentials == sent
+    for secret in values.values():
+        assert secret not in json.dumps(run.steps)
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        (
+            "http://10.0.0.5/",
+            "10.0.0.5 is a private address; add it to "
+            "OUTBOUND_ALLOWED_NETWORKS to allow it",
+        ),
+        ("ftp://acme.example.com/", "The URL must start with http:// or https://"),
+        (
+            "https://user:pw@acme.example.com/",
+            "A URL cannot hold a user name or password",
+        ),
+    ],
+)
+def test_an_instance_url_the_client_refuses_is_an_error_on_the_form(
+    member_client, url, words
+):
+    authorization = authorization_of("api_key_url", "{{ query.url }}/me")
+    client = member_client(superuser=True)
+    test_url = f"/admin/authorizations/authorization/{authorization.pk}/test/"
+
+    answer = client.post(test_url, {"api_key": "ak-0003-xyz", "url": url})
+
+    assert answer.status_code == 200
+    assert words in answer.content.decode()
+    assert not TestRun.objects.exists()
