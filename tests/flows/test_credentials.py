@@ -238,7 +238,7 @@ def test_the_other_key_types_connect(
     if type_ == "api_key_secret":
         expected_headers["X-Api-Secret"] = values["api_secret"]
     httpserver.expect_request(path, headers=expected_headers).respond_with_json(JASON)
-    headers = [(header, "{{ query.%s }}" % field)]
+    headers = [(header, "{{ query." + field + " }}")]
     if type_ == "api_key_secret":
         headers.append(("X-Api-Secret", "{{ query.api_secret }}"))
     authorization = authorization_of(type_, url, headers=headers)
