@@ -98,10 +98,10 @@ class Reply:
 
 def endpoints_of(authorization) -> dict:
     """Return an authorization's endpoints by kind, their headers fetched with them."""
-    return {
-        endpoint.kind: endpoint
-        for endpoint in authorization.endpoints.prefetch_related("headers")
-    }
+    # Ordered by kind alone: the default order would join the authorization
+    # and its app only to sort by them.
+    endpoints = authorization.endpoints.order_by("kind").prefetch_related("headers")
+    return {endpoint.kind: endpoint for endpoint in endpoints}
 
 
 def endpoint_label(endpoint) -> str:

@@ -66,12 +66,12 @@ class StepLog:
 
     def secret(self, *values) -> None:
         """Add values to mask wherever they appear in the log."""
-        self._masker = None  # built again, with them, when next needed
         for value in values:
-            if isinstance(value, str) and value.strip():
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)
+            if isinstance(value, str) and value.strip() and value not in self._secrets:
                 self._secrets.append(value)
-            elif isinstance(value, int) and not isinstance(value, bool):
-                self._secrets.append(str(value))
+                self._masker = None  # built again, with it, when next needed
 
     def secrets_of(self, data, names) -> None:
         """Add the values of ``data``'s fields ``names`` as secrets."""
