@@ -60,9 +60,7 @@ class CredentialsFlow:
             tokens = tokens_from(reply)
             log.secret(tokens.access_token, tokens.refresh_token)
             query.update(tokens.as_query())
-            credentials.update(tokens.as_query())
-            credentials.pop("extras", None)
-            credentials.pop("expires_at", None)
+            credentials.update(tokens.credentials())
             expires_at, extras = tokens.expires_at, dict(tokens.extras)
         user_info = endpoints.get("user_info")
         if user_info is not None and user_info.url.strip():
@@ -74,11 +72,10 @@ class CredentialsFlow:
                 query=query,
                 auth=auth,
             )
-            return FlowResult(
-                user_identity=reply.values["user_identity"],
-                account_id=reply.values.get("account_id", ""),
+            return FlowResult.from_user_info(
+                reply.values,
                 credentials=credentials,
-                extras={**extras, **reply.values.get("extras", {})},
+                extras=extras,
                 expires_at=expires_at,
             )
         if "user_info" in spec.required_endpoints or not spec.basic_auth:

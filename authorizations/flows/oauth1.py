@@ -139,11 +139,10 @@ class OAuth1Flow:
                 resource_owner_secret=tokens.token_secret,
             ),
         )
-        return FlowResult(
-            user_identity=reply.values["user_identity"],
-            account_id=reply.values.get("account_id", ""),
+        return FlowResult.from_user_info(
+            reply.values,
             credentials=credentials,
-            extras={**tokens.extras, **reply.values.get("extras", {})},
+            extras=tokens.extras,
             expires_at=tokens.expires_at,
         )
 

@@ -178,14 +178,10 @@ class OAuth2Flow:
             request_body=body,
             query=query,
         )
-        credentials = {"access_token": tokens.access_token}
-        if tokens.refresh_token:
-            credentials["refresh_token"] = tokens.refresh_token
-        return FlowResult(
-            user_identity=reply.values["user_identity"],
-            account_id=reply.values.get("account_id", ""),
-            credentials=credentials,
-            extras={**tokens.extras, **reply.values.get("extras", {})},
+        return FlowResult.from_user_info(
+            reply.values,
+            credentials=tokens.credentials(),
+            extras=tokens.extras,
             expires_at=tokens.expires_at,
             granted_scopes=tokens.scope,
         )

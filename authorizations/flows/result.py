@@ -21,5 +21,21 @@ class FlowResult:
     expires_at: dt.datetime | None = None
     granted_scopes: str = ""
 
+    @classmethod
+    def from_user_info(
+        cls, values: dict, *, credentials: dict, extras=None, **more
+    ) -> FlowResult:
+        """Name the account by the user info contract's ``values``.
+
+        Its ``extras`` join those the token reply gave, and win over them.
+        """
+        return cls(
+            user_identity=values["user_identity"],
+            account_id=values.get("account_id", ""),
+            credentials=credentials,
+            extras={**(extras or {}), **values.get("extras", {})},
+            **more,
+        )
+
 
 __all__ = ["FlowResult"]

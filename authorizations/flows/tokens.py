@@ -32,11 +32,16 @@ class Tokens:
     scope: str = ""
     extras: dict = field(default_factory=dict)
 
+    def credentials(self) -> dict:
+        """Return what the account keeps of the tokens (encrypted)."""
+        kept = {"access_token": self.access_token}
+        if self.refresh_token:
+            kept["refresh_token"] = self.refresh_token
+        return kept
+
     def as_query(self) -> dict:
         """Return the tokens as templates read them afterwards (``query``)."""
-        query = {"access_token": self.access_token}
-        if self.refresh_token:
-            query["refresh_token"] = self.refresh_token
+        query = self.credentials()
         if self.extras:
             query["extras"] = self.extras
         if self.expires_at:
