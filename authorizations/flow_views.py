@@ -103,6 +103,7 @@ def test_run(request, run_id, *, model_admin):
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
         "original": run.authorization,
+        "authorization": run.authorization,
         "run": run,
         "account_url": account_url(run, request.user),
         "can_test": model_admin.has_change_permission(request, run.authorization),
