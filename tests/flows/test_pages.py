@@ -59,6 +59,7 @@ def test_an_api_key_test_from_form_to_connected_account(
     assert "Connected as Jason Fried / jason@basecamp.com" in page
     assert f"/admin/connections/connectedaccount/{account.pk}/change/" in page
     assert "Copy as curl" in page
+    assert "The output meets its contract." in page
     assert API_KEY not in page
     # The authorization page lists the run.
     page = client.get(api_key_authorization.get_absolute_url()).content.decode()
