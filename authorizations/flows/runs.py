@@ -43,6 +43,8 @@ FLOWS = {
     types.Flow.CREDENTIALS: CredentialsFlow(),
 }
 WAIT_LIMIT = timezone.timedelta(minutes=10)
+# The runs each authorization keeps; older ones are deleted as new ones end.
+KEEP_RUNS = 50
 SESSION_NONCE = "authorizations.flow_nonce"
 # A callback names one run: every parameter it reads must come once.
 CALLBACK_PARAMETERS = (
@@ -275,7 +277,24 @@ def _end(run: TestRun, log: StepLog, status: str, message: str) -> TestRun:
     run.pending = {}
     run.finished_at = timezone.now()
     run.save()
+    _keep_recent_runs(run.authorization_id)
     return run
+
+
+def _keep_recent_runs(authorization_id: int) -> None:
+    """Delete an authorization's runs beyond the newest ``KEEP_RUNS``.
+
+    Runs are a debugging record, not history: a developer testing all day
+    must not grow the table without bound.
+    """
+    older = (
+        TestRun.objects.filter(authorization_id=authorization_id)
+        .order_by("-started_at", "-id")
+        .values_list("pk", flat=True)[KEEP_RUNS:]
+    )
+    stale = list(older)
+    if stale:
+        TestRun.objects.filter(pk__in=stale).delete()
 
 
 def _internal_error(run: TestRun, error: Exception) -> FlowError:

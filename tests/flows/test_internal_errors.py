@@ -7,6 +7,7 @@ from django.db import DatabaseError
 
 from authorizations.flows import flow_succeeded, start_run
 from authorizations.flows.credentials import CredentialsFlow
+from authorizations.flows.runs import KEEP_RUNS
 from authorizations.models import TestRun
 from connections.models import ConnectedAccount
 from tests.factories import AppFactory, AuthorizationFactory
@@ -76,3 +77,25 @@ def test_a_database_error_while_storing_keeps_no_half_written_account(
     assert not ConnectedAccount.objects.exists()
     assert run.connected_account_pk is None
     assert TestRun.objects.get().status == TestRun.Status.FAILED
+
+
+def test_an_authorization_keeps_its_fifty_newest_runs(basic_api_key, staff, session):
+    # Not an error, but the same end of a run: where it is written, old ones go.
+    TestRun.objects.bulk_create(
+        TestRun(authorization=basic_api_key, status=TestRun.Status.FAILED)
+        for _ in range(KEEP_RUNS + 3)
+    )
+    other = AuthorizationFactory(app=basic_api_key.app, name="Other", type="api_key")
+    TestRun.objects.create(authorization=other, status=TestRun.Status.FAILED)
+
+    run = start_run(
+        basic_api_key,
+        user=staff,
+        session=session,
+        values={"username": "jason", "api_key": SECRET},
+    ).run
+
+    kept = TestRun.objects.filter(authorization=basic_api_key)
+    assert kept.count() == KEEP_RUNS
+    assert kept.filter(pk=run.pk).exists()  # the newest is kept
+    assert TestRun.objects.filter(authorization=other).count() == 1
