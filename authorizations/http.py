@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import heapq
+import http.client
 import ipaddress
 import itertools
 import logging
@@ -1021,6 +1022,15 @@ class _Exchange:
                 f"Could not connect to {where}: {_reason_of(error)}.",
                 hint="Check the host and port, and that the server is running.",
             )
+        if response is None and not _find(error, http.client.RemoteDisconnected):
+            invalid = _find(error, http.client.HTTPException)
+            if invalid is not None:  # it answered, but not in HTTP
+                return OutboundError(
+                    "protocol",
+                    f"{where} answered with something that is not valid HTTP "
+                    f"({_reason_of(invalid)}).",
+                    hint="Check the URL's scheme and port: is it an HTTP API?",
+                )
         if response is None:
             message = f"{where} closed the connection without a valid answer"
         else:

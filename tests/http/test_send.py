@@ -143,6 +143,30 @@ def test_a_server_closing_without_an_answer_is_a_protocol_error(raw_server, loop
     )
 
 
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (b"SSH-2.0-OpenSSH_9.2\r\n", "SSH-2.0-OpenSSH_9.2"),
+        (
+            b"HTTP/1.1 200 OK\r\n"
+            + b"".join(b"X-%d: 1\r\n" % n for n in range(101))
+            + b"\r\n",
+            "got more than 100 headers",
+        ),
+    ],
+)
+def test_an_answer_that_is_not_http_is_said_so(raw_server, loopback, answer, reason):
+    server = raw_server(lambda conn, request: conn.sendall(answer))
+    with pytest.raises(OutboundError) as failed:
+        send("GET", server.url("/"))
+    assert failed.value.kind == "protocol"
+    assert failed.value.message.startswith(
+        "127.0.0.1 answered with something that is not valid HTTP ("
+    )
+    assert reason in failed.value.message
+    assert failed.value.hint == "Check the URL's scheme and port: is it an HTTP API?"
+
+
 def test_proxies_and_netrc_from_the_environment_are_ignored(
     raw_server, loopback, monkeypatch, tmp_path
 ):
