@@ -197,10 +197,12 @@ class Authorization(models.Model):
         spec = self.spec
         # A setting another grant uses is not missing: the client credentials
         # grant has no authorization URL to fill in.
+        used = spec.used_settings(grant=self.grant_type)
+        in_use = {setting.name for setting in used}
         missing = [
             with_article(s.label[0].lower() + s.label[1:])
-            for s in spec.used_settings(grant=self.grant_type)
-            if s.required and not getattr(self, s.name)
+            for s in used
+            if s.is_missing(self, in_use=in_use)
         ]
         endpoints = {endpoint.kind: endpoint for endpoint in self.endpoints.all()}
         for kind_key in spec.required_endpoints:

@@ -73,10 +73,23 @@ class AppSetting:
     grants: tuple[str, ...] = ()
     # A placeholder the admin shows in an empty box: an example, not a default.
     example: str = ""
+    # A yes/no setting that, when on, makes this required one optional.
+    optional_with: str = ""
 
     def applies_to(self, grant: str | None) -> bool:
         """Tell whether the setting is used with ``grant`` (None: no grant chosen)."""
         return not self.grants or grant is None or grant in self.grants
+
+    def is_missing(self, authorization, *, in_use) -> bool:
+        """Tell whether ``authorization`` lacks this setting although it needs it.
+
+        ``in_use`` names the settings its type and grant use: a stale switch
+        left from another grant makes nothing optional.
+        """
+        if not self.required or getattr(authorization, self.name):
+            return False
+        switch = self.optional_with
+        return not (switch in in_use and getattr(authorization, switch))
 
 
 @dataclass(frozen=True)
@@ -165,7 +178,15 @@ _OAUTH2_SETTINGS = (
         "no consent page and no redirect (RFC 6749 §4.4).",
     ),
     AppSetting("client_id", "Client ID"),
-    AppSetting("client_secret", "Client secret", secret=True),
+    # A public client (a native or browser app) has no secret and proves
+    # itself with PKCE instead (RFC 7636 §1, RFC 8252 §8.4).
+    AppSetting(
+        "client_secret",
+        "Client secret",
+        secret=True,
+        optional_with="use_pkce",
+        help_text="Not needed by a public client using PKCE.",
+    ),
     AppSetting(
         "client_auth",
         "Client authentication",

@@ -128,6 +128,23 @@ def test_the_client_credentials_grant_needs_no_authorization_url():
     assert "an authorization URL" in authorization.missing_parts()
 
 
+@pytest.mark.django_db
+def test_a_public_client_using_pkce_needs_no_secret():
+    authorization = AuthorizationFactory(
+        type="oauth2",
+        client_id="id",
+        authorize_url="https://p.example.com/authorize",
+        use_pkce=True,
+    )
+    assert "a client secret" not in authorization.missing_parts()
+    authorization.use_pkce = False
+    assert "a client secret" in authorization.missing_parts()
+    # A PKCE switch left from the code grant does not excuse a machine client.
+    authorization.use_pkce = True
+    authorization.grant_type = "client_credentials"
+    assert "a client secret" in authorization.missing_parts()
+
+
 def test_the_consent_settings_serve_the_authorization_code_grant_only():
     spec = types.get_type("oauth2")
     code = {s.name for s in spec.used_settings(grant="authorization_code")}
