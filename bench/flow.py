@@ -94,32 +94,14 @@ from authorizations.flows.oauth2 import OAuth2Flow  # noqa: E402
 from authorizations.flows.runs import authorization_secrets  # noqa: E402
 from authorizations.flows.steps import StepLog  # noqa: E402
 from authorizations.models import Authorization  # noqa: E402
-from tests.factories import (  # noqa: E402
-    AppFactory,
-    EndpointFactory,
-    OAuth2AuthorizationFactory,
-)
 from tests.peers.bare_clients import bare_oauth2_exchange  # noqa: E402
+from tests.peers.console import PLAIN_TEMPLATES, oauth2_authorization  # noqa: E402
 from tests.peers.fixtures import OAuth2Peer  # noqa: E402
 
 GOAL = 1.2
 PROFILED = 50  # console exchanges run under the profiler
 SCOPE = "read"
 IDENTITY = "Jason Fried / jason@basecamp.com"
-
-# The endpoints as an integration developer writes them (the browser test's).
-TOKEN_REQUEST = """{
-  "grant_type": "{{ requestBody.grant_type }}",
-  "code": "{{ requestBody.code }}",
-  "redirect_uri": "{{ requestBody.redirect_uri }}"
-}"""
-TOKEN_RESPONSE = """{
-  "access_token": "{{ response.access_token }}",
-  "refresh_token": "{{ response.refresh_token }}",
-  "expires_in": "{{ response.expires_in }}",
-  "scope": "{{ response.scope }}"
-}"""
-USER_INFO_RESPONSE = '{"user_identity": "{{ response.name }} / {{ response.email }}"}'
 
 
 class NoDelayWSGIServer(ThreadedWSGIServer):
@@ -169,37 +151,14 @@ def make_peer(thread: ProviderThread, provider_host: str) -> OAuth2Peer:
 
 
 def make_authorization(peer: OAuth2Peer) -> Authorization:
-    authorization = OAuth2AuthorizationFactory(
-        app=AppFactory(name="Basecamp", slug="basecamp"),
+    # The endpoints as an integration developer writes them (the browser test's).
+    return oauth2_authorization(
+        peer,
         name="OAuth2.0",
-        client_id=peer.app.client_id,
-        client_secret=peer.app.client_secret,
-        authorize_url=peer.authorize_url,
         scopes=SCOPE,
         client_auth="client_secret_basic",
+        **PLAIN_TEMPLATES,
     )
-    EndpointFactory(
-        authorization=authorization,
-        kind="access_token",
-        method="POST",
-        url=peer.token_url,
-        body_format="form",
-        request_template=TOKEN_REQUEST,
-        response_template=TOKEN_RESPONSE,
-    )
-    user_info = EndpointFactory(
-        authorization=authorization,
-        kind="user_info",
-        method="GET",
-        url=peer.userinfo_url,
-        body_format="none",
-        request_template="",
-        response_template=USER_INFO_RESPONSE,
-    )
-    user_info.headers.create(
-        name="Authorization", value="Bearer {{ query.access_token }}", position=0
-    )
-    return authorization
 
 
 def make_codes(peer: OAuth2Peer, count: int) -> list[str]:

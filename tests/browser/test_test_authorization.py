@@ -13,12 +13,9 @@ import pytest
 from playwright.sync_api import expect
 
 from connections.models import ConnectedAccount
-from tests.factories import (
-    AppFactory,
-    AuthorizationFactory,
-    EndpointFactory,
-    OAuth2AuthorizationFactory,
-)
+from tests.factories import AppFactory
+from tests.flows.helpers import jason_api_key_authorization
+from tests.peers.console import PLAIN_TEMPLATES, oauth2_authorization
 
 # Serialized rollback: the flush after a live-server test would otherwise take
 # the migration's permission groups away from the tests that follow.
@@ -32,21 +29,6 @@ TIMEOUT = 15_000
 IDENTITY = "Jason Fried / jason@basecamp.com"
 API_KEY = "ak_live_7Gq2Lm9XbR4tZw1P"
 
-# The token request as an integration developer writes it: the body from the
-# flow's requestBody, the client authenticated by the flow (client_auth).
-TOKEN_REQUEST = """{
-  "grant_type": "{{ requestBody.grant_type }}",
-  "code": "{{ requestBody.code }}",
-  "redirect_uri": "{{ requestBody.redirect_uri }}"
-}"""
-TOKEN_RESPONSE = """{
-  "access_token": "{{ response.access_token }}",
-  "refresh_token": "{{ response.refresh_token }}",
-  "expires_in": "{{ response.expires_in }}",
-  "scope": "{{ response.scope }}"
-}"""
-USER_INFO_RESPONSE = '{"user_identity": "{{ response.name }} / {{ response.email }}"}'
-
 
 @pytest.fixture
 def allow_loopback(settings):
@@ -58,41 +40,6 @@ def allow_loopback(settings):
 def clipboard_page(new_admin_page):
     """A logged-in admin page whose scripts may write and read the clipboard."""
     return new_admin_page(permissions=["clipboard-read", "clipboard-write"])
-
-
-def oauth2_authorization(peer, client_auth):
-    """A Basecamp-like OAuth2.0 authorization whose endpoints are the peer's."""
-    authorization = OAuth2AuthorizationFactory(
-        app=AppFactory(name="Basecamp", slug="basecamp"),
-        name="OAuth2.0",
-        client_id=peer.app.client_id,
-        client_secret=peer.app.client_secret,
-        authorize_url=peer.authorize_url,
-        scopes="read profile",
-        client_auth=client_auth,
-    )
-    EndpointFactory(
-        authorization=authorization,
-        kind="access_token",
-        method="POST",
-        url=peer.token_url,
-        body_format="form",
-        request_template=TOKEN_REQUEST,
-        response_template=TOKEN_RESPONSE,
-    )
-    user_info = EndpointFactory(
-        authorization=authorization,
-        kind="user_info",
-        method="GET",
-        url=peer.userinfo_url,
-        body_format="none",
-        request_template="",
-        response_template=USER_INFO_RESPONSE,
-    )
-    user_info.headers.create(
-        name="Authorization", value="Bearer {{ query.access_token }}", position=0
-    )
-    return authorization
 
 
 def open_test_page(page, authorization):
@@ -121,7 +68,9 @@ def expect_connected(page):
 def test_oauth2_signs_in_at_the_provider_and_lands_on_the_account(
     new_admin_page, oauth2_peer, client_auth
 ):
-    authorization = oauth2_authorization(oauth2_peer, client_auth)
+    authorization = oauth2_authorization(
+        oauth2_peer, name="OAuth2.0", client_auth=client_auth, **PLAIN_TEMPLATES
+    )
     page = new_admin_page()
     open_test_page(page, authorization)
 
@@ -182,22 +131,12 @@ def test_oauth2_signs_in_at_the_provider_and_lands_on_the_account(
 @pytest.fixture
 def api_key_authorization(httpserver):
     """An API Key authorization whose user info is a local API."""
-    httpserver.expect_request("/me", headers={"X-Api-Key": API_KEY}).respond_with_json(
-        {"name": "Jason Fried", "email": "jason@basecamp.com"}
+    return jason_api_key_authorization(
+        httpserver,
+        API_KEY,
+        app=AppFactory(name="Basecamp", slug="basecamp"),
+        name="API key",
     )
-    authorization = AuthorizationFactory(
-        app=AppFactory(name="Basecamp", slug="basecamp"), name="API key"
-    )
-    endpoint = EndpointFactory(
-        authorization=authorization,
-        kind="user_info",
-        url=httpserver.url_for("/me"),
-        body_format="none",
-        request_template="",
-        response_template=USER_INFO_RESPONSE,
-    )
-    endpoint.headers.create(name="X-Api-Key", value="{{ query.api_key }}")
-    return authorization
 
 
 @pytest.mark.usefixtures("allow_loopback")

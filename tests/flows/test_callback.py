@@ -20,12 +20,12 @@ from connections.models import ConnectedAccount
 from tests.flows.test_oauth2 import (
     JASON,
     local,
-    oauth2_authorization,
     query_of,
     run_page,
     start,
     step_named,
 )
+from tests.peers.console import oauth2_authorization
 
 pytestmark = pytest.mark.usefixtures("allow_loopback")
 
@@ -76,6 +76,13 @@ def the_run() -> TestRun:
     return TestRun.objects.get()
 
 
+def finish(client, params) -> TestRun:
+    """Open the provider's own callback; check the run connects; return it."""
+    run, page = run_page(client, client.get(callback_with(**params)))
+    assert f"Connected as {JASON}" in page
+    return run
+
+
 def test_a_callback_without_state_is_refused(oauth2_peer, authorization, client):
     params = consented(client, oauth2_peer, authorization)
 
@@ -92,15 +99,12 @@ def test_an_unknown_state_is_refused(oauth2_peer, authorization, client):
 
     assert_refused(answer, "The callback&#x27;s state matches no test run")
     assert the_run().status == TestRun.Status.WAITING
-    # The real callback still finishes the run.
-    run, page = run_page(client, client.get(callback_with(**params)))
-    assert f"Connected as {JASON}" in page
+    finish(client, params)  # the real callback still finishes the run
 
 
 def test_a_state_is_used_once(oauth2_peer, authorization, client):
     params = consented(client, oauth2_peer, authorization)
-    run, page = run_page(client, client.get(callback_with(**params)))
-    assert f"Connected as {JASON}" in page
+    run = finish(client, params)
     account = ConnectedAccount.objects.get()
     tokens = account.credentials
 
@@ -150,9 +154,7 @@ def test_a_run_started_in_another_session_is_refused(
 
     assert_refused(answer, "This sign-in was started in another browser session")
     assert the_run().status == TestRun.Status.WAITING
-    # It stays the starter's to finish.
-    run, page = run_page(client, client.get(callback_with(**params)))
-    assert f"Connected as {JASON}" in page
+    finish(client, params)  # it stays the starter's to finish
 
 
 def test_a_callback_without_code_fails_the_run(oauth2_peer, authorization, client):
@@ -283,9 +285,7 @@ def test_a_callback_opened_signed_out_changes_nothing(
     assert answer["Location"].startswith("/admin/login/?next=/oauth/callback/")
     assert the_run().status == TestRun.Status.WAITING
     assert not ConnectedAccount.objects.exists()
-    # The staff member who started it still can finish it.
-    run, page = run_page(client, client.get(callback_with(**params)))
-    assert f"Connected as {JASON}" in page
+    finish(client, params)  # the staff member who started it still can
 
 
 def test_a_state_sent_under_another_name_is_refused(oauth2_peer, authorization, client):

@@ -6,34 +6,20 @@ import json
 import pytest
 from werkzeug import Response
 
-from authorizations.flows import start_run
 from authorizations.models import TestRun
 from connections.models import ConnectedAccount
-from tests.factories import AppFactory, AuthorizationFactory, EndpointFactory
+from tests.factories import AppFactory, AuthorizationFactory
+from tests.flows.helpers import run_of, start_url, token_endpoint, user_info_endpoint
+from tests.peers.console import USER_INFO_RESPONSE
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_loopback")]
 
-USER_INFO_RESPONSE = (
-    '{"user_identity": "{{ response.name }} / {{ response.email }}", '
-    '"account_id": "{{ response.id }}"}'
-)
 JASON = {"id": 9, "name": "Jason Fried", "email": "jason@basecamp.com"}
 
 
-def authorization_of(type_, user_info_url, *, headers=(), **endpoint):
+def authorization_of(type_, user_info_url, *, headers=()):
     authorization = AuthorizationFactory(app=AppFactory(), type=type_)
-    user_info = EndpointFactory(
-        authorization=authorization,
-        kind="user_info",
-        method="GET",
-        url=user_info_url,
-        body_format="none",
-        request_template="",
-        response_template=USER_INFO_RESPONSE,
-        **endpoint,
-    )
-    for position, (name, value) in enumerate(headers):
-        user_info.headers.create(name=name, value=value, position=position)
+    user_info_endpoint(authorization, user_info_url, USER_INFO_RESPONSE, headers)
     return authorization
 
 
@@ -51,14 +37,10 @@ def test_api_key_connects_the_account_named_by_user_info(httpserver, staff, sess
         headers=[("X-Api-Key", "{{ query.api_key }}")],
     )
 
-    started = start_run(
-        authorization,
-        user=staff,
-        session=session,
-        values={"api_key": "ak_live_51HcXyZ2eB7qLmN0pQ"},
+    run = run_of(
+        authorization, staff, session, {"api_key": "ak_live_51HcXyZ2eB7qLmN0pQ"}
     )
 
-    run = started.run
     assert run.status == TestRun.Status.SUCCEEDED, run.message
     assert run.message == "Connected as Jason Fried / jason@basecamp.com"
     account = ConnectedAccount.objects.get()
@@ -99,7 +81,7 @@ def test_basic_types_send_http_basic(
     url = "{{ query.url }}me" if type_ == "basic_url" else httpserver.url_for("/me")
     authorization = authorization_of(type_, url)
 
-    run = start_run(authorization, user=staff, session=session, values=values).run
+    run = run_of(authorization, staff, session, values)
 
     assert run.status == TestRun.Status.SUCCEEDED, run.message
     assert ConnectedAccount.objects.get().user_identity == (
@@ -112,12 +94,12 @@ def test_basic_with_api_key_without_user_info_is_identified_by_the_username(
 ):
     authorization = AuthorizationFactory(app=AppFactory(), type="basic_api_key")
 
-    run = start_run(
+    run = run_of(
         authorization,
-        user=staff,
-        session=session,
-        values={"username": "jason@basecamp.com", "api_key": "ak-12345678"},
-    ).run
+        staff,
+        session,
+        {"username": "jason@basecamp.com", "api_key": "ak-12345678"},
+    )
 
     assert run.status == TestRun.Status.SUCCEEDED, run.message
     assert run.message == "Connected as jason@basecamp.com"
@@ -125,11 +107,12 @@ def test_basic_with_api_key_without_user_info_is_identified_by_the_username(
 
 
 def test_basic_trades_the_password_for_a_token_first(httpserver, staff, session):
+    values = {"username": "jason", "password": "s3cret-password"}
     httpserver.expect_request(
         "/token",
         method="POST",
         headers={"Authorization": basic("jason", "s3cret-password")},
-        json={"username": "jason", "password": "s3cret-password"},
+        json=values,
     ).respond_with_json({"token": "tok-abcdefghijkl", "ttl": 3600})
     httpserver.expect_request(
         "/me", headers={"Authorization": "Bearer tok-abcdefghijkl"}
@@ -139,24 +122,16 @@ def test_basic_trades_the_password_for_a_token_first(httpserver, staff, session)
         httpserver.url_for("/me"),
         headers=[("Authorization", "Bearer {{ query.access_token }}")],
     )
-    EndpointFactory(
-        authorization=authorization,
-        kind="access_token",
-        method="POST",
-        url=httpserver.url_for("/token"),
-        body_format="json",
-        request_template='{"username": "{{ requestBody.username }}", '
+    token_endpoint(
+        authorization,
+        httpserver.url_for("/token"),
+        '{"username": "{{ requestBody.username }}", '
         '"password": "{{ requestBody.password }}"}',
-        response_template='{"access_token": "{{ response.token }}", '
-        '"expires_in": {{ response.ttl }}}',
+        '{"access_token": "{{ response.token }}", "expires_in": {{ response.ttl }}}',
+        body_format="json",
     )
 
-    run = start_run(
-        authorization,
-        user=staff,
-        session=session,
-        values={"username": "jason", "password": "s3cret-password"},
-    ).run
+    run = run_of(authorization, staff, session, values)
 
     assert run.status == TestRun.Status.SUCCEEDED, run.message
     account = ConnectedAccount.objects.get()
@@ -184,9 +159,7 @@ def test_a_failing_user_info_stores_nothing(httpserver, staff, session):
         headers=[("Authorization", "Bearer {{ query.api_key }}")],
     )
 
-    run = start_run(
-        authorization, user=staff, session=session, values={"api_key": "k-123456789"}
-    ).run
+    run = run_of(authorization, staff, session, {"api_key": "k-123456789"})
 
     assert run.status == TestRun.Status.FAILED
     assert run.message.startswith(
@@ -199,9 +172,7 @@ def test_a_second_run_updates_the_same_account(httpserver, staff, session):
     httpserver.expect_request("/me").respond_with_json(JASON)
     authorization = authorization_of("api_key", httpserver.url_for("/me"))
     for key in ("first-key-0001", "second-key-0002"):
-        run = start_run(
-            authorization, user=staff, session=session, values={"api_key": key}
-        ).run
+        run = run_of(authorization, staff, session, {"api_key": key})
         assert run.status == TestRun.Status.SUCCEEDED, run.message
 
     account = ConnectedAccount.objects.get()
@@ -243,7 +214,7 @@ def test_the_other_key_types_connect(
         headers.append(("X-Api-Secret", "{{ query.api_secret }}"))
     authorization = authorization_of(type_, url, headers=headers)
 
-    run = start_run(authorization, user=staff, session=session, values=sent).run
+    run = run_of(authorization, staff, session, sent)
 
     assert run.status == TestRun.Status.SUCCEEDED, run.message
     account = ConnectedAccount.objects.get()
@@ -273,9 +244,10 @@ def test_an_instance_url_the_client_refuses_is_an_error_on_the_form(
 ):
     authorization = authorization_of("api_key_url", "{{ query.url }}/me")
     client = member_client(superuser=True)
-    test_url = f"/admin/authorizations/authorization/{authorization.pk}/test/"
 
-    answer = client.post(test_url, {"api_key": "ak-0003-xyz", "url": url})
+    answer = client.post(
+        start_url(authorization), {"api_key": "ak-0003-xyz", "url": url}
+    )
 
     assert answer.status_code == 200
     assert words in answer.content.decode()

@@ -5,16 +5,18 @@ import logging
 import pytest
 from django.db import DatabaseError
 
-from authorizations.flows import flow_succeeded, start_run
+from authorizations.flows import flow_succeeded
 from authorizations.flows.credentials import CredentialsFlow
 from authorizations.flows.runs import KEEP_RUNS
 from authorizations.models import TestRun
 from connections.models import ConnectedAccount
 from tests.factories import AppFactory, AuthorizationFactory
+from tests.flows.helpers import run_of
 
 pytestmark = pytest.mark.django_db
 
 SECRET = "ak-live-never-logged-5521"
+VALUES = {"username": "jason", "api_key": SECRET}
 
 
 @pytest.fixture
@@ -32,12 +34,7 @@ def test_a_bug_in_a_flow_fails_the_run_and_logs_no_secret(
     monkeypatch.setattr(CredentialsFlow, "run", broken)
     caplog.set_level(logging.DEBUG)
 
-    run = start_run(
-        basic_api_key,
-        user=staff,
-        session=session,
-        values={"username": "jason", "api_key": SECRET},
-    ).run
+    run = run_of(basic_api_key, staff, session, VALUES)
 
     assert run.status == TestRun.Status.FAILED
     assert run.message.startswith(
@@ -63,12 +60,7 @@ def test_a_database_error_while_storing_keeps_no_half_written_account(
 
     flow_succeeded.connect(store_then_fail, dispatch_uid="test-store-then-fail")
     try:
-        run = start_run(
-            basic_api_key,
-            user=staff,
-            session=session,
-            values={"username": "jason", "api_key": SECRET},
-        ).run
+        run = run_of(basic_api_key, staff, session, VALUES)
     finally:
         flow_succeeded.disconnect(dispatch_uid="test-store-then-fail")
 
@@ -88,12 +80,7 @@ def test_an_authorization_keeps_its_fifty_newest_runs(basic_api_key, staff, sess
     other = AuthorizationFactory(app=basic_api_key.app, name="Other", type="api_key")
     TestRun.objects.create(authorization=other, status=TestRun.Status.FAILED)
 
-    run = start_run(
-        basic_api_key,
-        user=staff,
-        session=session,
-        values={"username": "jason", "api_key": SECRET},
-    ).run
+    run = run_of(basic_api_key, staff, session, VALUES)
 
     kept = TestRun.objects.filter(authorization=basic_api_key)
     assert kept.count() == KEEP_RUNS

@@ -16,56 +16,45 @@ import zlib
 import pytest
 from werkzeug import Response
 
-from authorizations.flows import start_run
 from authorizations.models import TestRun
 from connections.models import ConnectedAccount
-from tests.factories import AppFactory, AuthorizationFactory, EndpointFactory
+from tests.factories import AppFactory, AuthorizationFactory
+from tests.flows.helpers import (
+    NAME_RESPONSE,
+    api_key_authorization,
+    failed_step,
+    page_text,
+    run_of,
+    token_endpoint,
+    user_info_endpoint,
+)
 
 pytestmark = [pytest.mark.django_db]
 
 API_KEY = "ak_live_misbehaving_7Q2w"
-USER_INFO_RESPONSE = '{"user_identity": "{{ response.name }}"}'
-
-
-def api_key_authorization(url):
-    authorization = AuthorizationFactory(app=AppFactory(), type="api_key")
-    endpoint = EndpointFactory(
-        authorization=authorization,
-        kind="user_info",
-        method="GET",
-        url=url,
-        body_format="none",
-        request_template="",
-        response_template=USER_INFO_RESPONSE,
-    )
-    endpoint.headers.create(name="X-Api-Key", value="{{ query.api_key }}", position=0)
-    return authorization
 
 
 def run_against(url, staff, session):
     """Run an API Key test whose user info endpoint is ``url``; return the run."""
-    authorization = api_key_authorization(url)
-    return start_run(
-        authorization, user=staff, session=session, values={"api_key": API_KEY}
-    ).run
-
-
-def failed_step(run):
-    """Return the run's failing step, after checking the run failed cleanly."""
-    assert run.status == TestRun.Status.FAILED, run.message
-    assert not ConnectedAccount.objects.exists()
-    failing = [step for step in run.steps if not step["ok"]]
-    assert len(failing) == 1, run.steps
-    step = failing[0]
-    assert step["name"] == "User information"
-    assert run.message == step["error"]
-    return step
+    return run_of(api_key_authorization(url), staff, session, {"api_key": API_KEY})
 
 
 def respond(httpserver, body, status=200, **options):
     httpserver.expect_request("/me").respond_with_response(
         Response(body, status=status, **options)
     )
+
+
+@pytest.fixture
+def answered(httpserver, staff, session):
+    """Return a function: the user info endpoint answers ``body`` (as
+    ``respond`` has it answer), an API Key test runs against it; the run."""
+
+    def run(body, status=200, **options):
+        respond(httpserver, body, status, **options)
+        return run_against(httpserver.url_for("/me"), staff, session)
+
+    return run
 
 
 @contextlib.contextmanager
@@ -102,11 +91,9 @@ def raw_server(handle):
 
 
 @pytest.mark.usefixtures("allow_loopback")
-def test_html_instead_of_json(httpserver, staff, session, member_client):
+def test_html_instead_of_json(answered, member_client):
     page = "<html><body><h1>Sign in to Acme</h1><script>x()</script></body></html>"
-    respond(httpserver, page, content_type="text/html; charset=utf-8")
-
-    run = run_against(httpserver.url_for("/me"), staff, session)
+    run = answered(page, content_type="text/html; charset=utf-8")
 
     step = failed_step(run)
     assert step["error"] == (
@@ -119,19 +106,16 @@ def test_html_instead_of_json(httpserver, staff, session, member_client):
     assert step["response"]["status"] == 200
     assert step["response"]["body"] == page
     # The run page shows the page's markup as text, never as markup.
-    html = member_client(superuser=True).get(run.get_absolute_url())
-    html = html.content.decode()
+    html = page_text(member_client(superuser=True), run.get_absolute_url())
     assert "&lt;h1&gt;Sign in to Acme&lt;/h1&gt;" in html
     assert "&lt;script&gt;x()&lt;/script&gt;" in html
     assert "<h1>Sign in to Acme" not in html and "<script>x()" not in html
 
 
 @pytest.mark.usefixtures("allow_loopback")
-def test_a_web_page_labelled_json(httpserver, staff, session):
+def test_a_web_page_labelled_json(answered):
     page = "<!DOCTYPE html><html><body>Maintenance</body></html>"
-    respond(httpserver, page, content_type="application/json")
-
-    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+    step = failed_step(answered(page, content_type="application/json"))
 
     assert step["error"] == (
         "The User Information Endpoint answered with a web page: expected JSON, "
@@ -143,11 +127,9 @@ def test_a_web_page_labelled_json(httpserver, staff, session):
 
 
 @pytest.mark.usefixtures("allow_loopback")
-def test_json_labelled_text_html_is_read_with_a_warning(httpserver, staff, session):
+def test_json_labelled_text_html_is_read_with_a_warning(answered):
     # Older PHP APIs send their JSON as text/html.
-    respond(httpserver, '{"name": "Jason Fried"}', content_type="text/html")
-
-    run = run_against(httpserver.url_for("/me"), staff, session)
+    run = answered('{"name": "Jason Fried"}', content_type="text/html")
 
     assert run.status == TestRun.Status.SUCCEEDED, run.message
     assert ConnectedAccount.objects.get().user_identity == "Jason Fried"
@@ -157,10 +139,8 @@ def test_json_labelled_text_html_is_read_with_a_warning(httpserver, staff, sessi
 
 
 @pytest.mark.usefixtures("allow_loopback")
-def test_json_null_is_not_called_an_empty_body(httpserver, staff, session):
-    respond(httpserver, "null", content_type="application/json")
-
-    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+def test_json_null_is_not_called_an_empty_body(answered):
+    step = failed_step(answered("null", content_type="application/json"))
 
     # Not "an empty body": the template ran, over null.
     assert step["error"] == (
@@ -172,10 +152,8 @@ def test_json_null_is_not_called_an_empty_body(httpserver, staff, session):
 
 @pytest.mark.usefixtures("allow_loopback")
 @pytest.mark.parametrize("content_type", ["application/json", None])
-def test_an_empty_body(httpserver, staff, session, content_type):
-    respond(httpserver, b"", content_type=content_type)
-
-    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+def test_an_empty_body(answered, content_type):
+    step = failed_step(answered(b"", content_type=content_type))
 
     assert step["error"] == (
         "The User Information Endpoint answered 200 with an empty body; expected JSON."
@@ -185,30 +163,27 @@ def test_an_empty_body(httpserver, staff, session, content_type):
 
 
 @pytest.mark.usefixtures("allow_loopback")
-def test_an_error_answered_with_200(httpserver, staff, session):
+def test_an_error_answered_with_200(answered):
     # Slack's Web API answers every error 200 with ok: false.
-    respond(
-        httpserver,
-        '{"ok": false, "error": "invalid_auth"}',
-        content_type="application/json",
+    step = failed_step(
+        answered(
+            '{"ok": false, "error": "invalid_auth"}', content_type="application/json"
+        )
     )
-
-    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
 
     assert step["error"] == "The User Information Endpoint answered 200 invalid_auth."
     assert step["response"]["status"] == 200
 
 
 @pytest.mark.usefixtures("allow_loopback")
-def test_a_500(httpserver, staff, session):
-    respond(
-        httpserver,
-        '{"message": "NullPointerException at UserService"}',
-        status=500,
-        content_type="application/json",
+def test_a_500(answered):
+    step = failed_step(
+        answered(
+            '{"message": "NullPointerException at UserService"}',
+            status=500,
+            content_type="application/json",
+        )
     )
-
-    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
 
     assert step["error"] == (
         "The provider failed: the User Information Endpoint answered "
@@ -222,11 +197,9 @@ def test_a_500(httpserver, staff, session):
 
 
 @pytest.mark.usefixtures("allow_loopback")
-def test_a_502_with_an_html_page(httpserver, staff, session):
+def test_a_502_with_an_html_page(answered):
     page = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
-    respond(httpserver, page, status=502, content_type="text/html")
-
-    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+    step = failed_step(answered(page, status=502, content_type="text/html"))
 
     assert step["error"] == (
         "The provider failed: the User Information Endpoint answered 502 BAD GATEWAY."
@@ -236,16 +209,15 @@ def test_a_502_with_an_html_page(httpserver, staff, session):
 
 
 @pytest.mark.usefixtures("allow_loopback")
-def test_a_429_says_how_long_to_wait(httpserver, staff, session):
-    respond(
-        httpserver,
-        '{"message": "slow down"}',
-        status=429,
-        content_type="application/json",
-        headers={"Retry-After": "120"},
+def test_a_429_says_how_long_to_wait(answered):
+    step = failed_step(
+        answered(
+            '{"message": "slow down"}',
+            status=429,
+            content_type="application/json",
+            headers={"Retry-After": "120"},
+        )
     )
-
-    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
 
     assert step["error"] == (
         "The provider is limiting requests: the User Information Endpoint "
@@ -256,33 +228,38 @@ def test_a_429_says_how_long_to_wait(httpserver, staff, session):
 
 
 @pytest.mark.usefixtures("allow_loopback")
-def test_a_429_with_an_error_code_still_says_how_long_to_wait(
-    httpserver, staff, session
-):
-    respond(
-        httpserver,
-        '{"error": "rate_limit_exceeded", "error_description": "100 calls/min"}',
-        status=429,
-        content_type="application/json",
-        headers={"Retry-After": "30"},
-    )
+@pytest.mark.parametrize(
+    ("body", "options", "error"),
+    [
+        pytest.param(
+            '{"error": "rate_limit_exceeded", "error_description": "100 calls/min"}',
+            {"content_type": "application/json", "headers": {"Retry-After": "30"}},
+            "The provider is limiting requests: the User Information Endpoint "
+            "answered 429 rate_limit_exceeded (100 calls/min); it asks to wait 30 "
+            "seconds.",
+            id="with-an-error-code",
+        ),
+        pytest.param(
+            "",
+            {"headers": {"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"}},
+            "The provider is limiting requests: the User Information Endpoint "
+            "answered 429 TOO MANY REQUESTS; it asks to wait until "
+            "Wed, 21 Oct 2026 07:28:00 GMT.",
+            id="with-a-retry-after-date",
+        ),
+    ],
+)
+def test_a_429_still_says_how_long_to_wait(answered, body, options, error):
+    step = failed_step(answered(body, status=429, **options))
 
-    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
-
-    assert step["error"] == (
-        "The provider is limiting requests: the User Information Endpoint "
-        "answered 429 rate_limit_exceeded (100 calls/min); it asks to wait 30 "
-        "seconds."
-    )
+    assert step["error"] == error
 
 
 @pytest.mark.usefixtures("allow_loopback")
-def test_a_503_with_retry_after(httpserver, staff, session):
-    respond(
-        httpserver, "Down for maintenance", status=503, headers={"Retry-After": "600"}
+def test_a_503_with_retry_after(answered):
+    step = failed_step(
+        answered("Down for maintenance", status=503, headers={"Retry-After": "600"})
     )
-
-    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
 
     assert step["error"] == (
         "The provider failed: the User Information Endpoint answered 503 "
@@ -292,34 +269,13 @@ def test_a_503_with_retry_after(httpserver, staff, session):
 
 
 @pytest.mark.usefixtures("allow_loopback")
-def test_a_429_with_a_retry_after_date(httpserver, staff, session):
-    respond(
-        httpserver,
-        "",
-        status=429,
-        headers={"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"},
-    )
-
-    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
-
-    assert step["error"] == (
-        "The provider is limiting requests: the User Information Endpoint "
-        "answered 429 TOO MANY REQUESTS; it asks to wait until "
-        "Wed, 21 Oct 2026 07:28:00 GMT."
-    )
-
-
-@pytest.mark.usefixtures("allow_loopback")
 def test_invalid_utf8_in_json_is_refused_and_shown_with_replacements(
-    httpserver, staff, session, member_client
+    answered, member_client
 ):
-    respond(
-        httpserver,
+    run = answered(
         b'{"name": "Jos\xe9 Mar\xeda"}',  # Latin-1, not UTF-8
         content_type="application/json",
     )
-
-    run = run_against(httpserver.url_for("/me"), staff, session)
 
     step = failed_step(run)
     assert step["error"] == (
@@ -327,8 +283,8 @@ def test_invalid_utf8_in_json_is_refused_and_shown_with_replacements(
         "(the byte 0xe9 at position 13); JSON must be UTF-8 (RFC 8259 §8.1)."
     )
     assert step["response"]["body"] == '{\n  "name": "Jos\ufffd Mar\ufffda"\n}'
-    page = member_client(superuser=True).get(run.get_absolute_url())
-    assert "Jos\ufffd Mar\ufffda" in page.content.decode()
+    page = page_text(member_client(superuser=True), run.get_absolute_url())
+    assert "Jos\ufffd Mar\ufffda" in page
 
 
 @pytest.mark.usefixtures("allow_loopback")
@@ -339,10 +295,8 @@ def test_invalid_utf8_in_json_is_refused_and_shown_with_replacements(
         ("iso-8859-1", '{"name": "José"}'.encode("iso-8859-1")),
     ],
 )
-def test_json_in_the_charset_it_names(httpserver, staff, session, charset, body):
-    respond(httpserver, body, content_type=f"application/json; charset={charset}")
-
-    run = run_against(httpserver.url_for("/me"), staff, session)
+def test_json_in_the_charset_it_names(answered, charset, body):
+    run = answered(body, content_type=f"application/json; charset={charset}")
 
     assert run.status == TestRun.Status.SUCCEEDED, run.message
     assert ConnectedAccount.objects.get().user_identity == "José"
@@ -350,18 +304,13 @@ def test_json_in_the_charset_it_names(httpserver, staff, session, charset, body)
 
 
 @pytest.mark.usefixtures("allow_loopback")
-def test_nul_bytes_in_a_body_are_shown_as_replacement_characters(
-    httpserver, staff, session
-):
+def test_nul_bytes_in_a_body_are_shown_as_replacement_characters(answered):
     # PostgreSQL stores no NUL: the run's own save would fail on them.
-    respond(
-        httpserver,
-        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
-        status=400,
-        content_type="image/png",
+    step = failed_step(
+        answered(
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", status=400, content_type="image/png"
+        )
     )
-
-    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
 
     assert step["error"] == "The User Information Endpoint answered 400 BAD REQUEST."
     assert step["response"]["body"] == "\ufffdPNG\r\n\x1a\n\ufffd\ufffd\ufffd\rIHDR"
@@ -369,10 +318,8 @@ def test_nul_bytes_in_a_body_are_shown_as_replacement_characters(
 
 
 @pytest.mark.usefixtures("allow_loopback")
-def test_a_nul_in_the_identity_fails_the_run_in_words(httpserver, staff, session):
-    respond(httpserver, '{"name": "J\\u0000o"}', content_type="application/json")
-
-    run = run_against(httpserver.url_for("/me"), staff, session)
+def test_a_nul_in_the_identity_fails_the_run_in_words(answered):
+    run = answered('{"name": "J\\u0000o"}', content_type="application/json")
 
     assert run.status == TestRun.Status.FAILED
     assert not ConnectedAccount.objects.exists()
@@ -383,12 +330,10 @@ def test_a_nul_in_the_identity_fails_the_run_in_words(httpserver, staff, session
 
 
 @pytest.mark.usefixtures("allow_loopback")
-def test_invalid_utf8_in_an_error_page_is_shown_with_replacements(
-    httpserver, staff, session
-):
-    respond(httpserver, b"Acc\xe8s refus\xe9", status=403, content_type="text/plain")
-
-    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+def test_invalid_utf8_in_an_error_page_is_shown_with_replacements(answered):
+    step = failed_step(
+        answered(b"Acc\xe8s refus\xe9", status=403, content_type="text/plain")
+    )
 
     assert step["error"] == "The User Information Endpoint answered 403 FORBIDDEN."
     assert step["hint"] == (
@@ -398,13 +343,11 @@ def test_invalid_utf8_in_an_error_page_is_shown_with_replacements(
 
 
 @pytest.mark.usefixtures("allow_loopback")
-def test_deeply_nested_json_is_an_error_not_a_recursion_error(
-    httpserver, staff, session
-):
+def test_deeply_nested_json_is_an_error_not_a_recursion_error(answered):
     depth = 10_000
-    respond(httpserver, "[" * depth + "]" * depth, content_type="application/json")
-
-    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
+    step = failed_step(
+        answered("[" * depth + "]" * depth, content_type="application/json")
+    )
 
     assert step["error"].startswith(
         "The User Information Endpoint answered with JSON that cannot be read: "
@@ -452,15 +395,11 @@ def test_a_slow_drip_ends_at_the_total_deadline(staff, session, settings):
 
 
 @pytest.mark.usefixtures("allow_loopback")
-def test_a_body_over_the_cap(httpserver, staff, session, settings):
+def test_a_body_over_the_cap(answered, settings):
     settings.OUTBOUND_MAX_BODY_BYTES = 4096
-    respond(
-        httpserver,
-        '{"name": "' + "a" * 10_000 + '"}',
-        content_type="application/json",
+    step = failed_step(
+        answered('{"name": "' + "a" * 10_000 + '"}', content_type="application/json")
     )
-
-    step = failed_step(run_against(httpserver.url_for("/me"), staff, session))
 
     assert step["error"] == (
         "The User Information Endpoint sent a response too large to read: "
@@ -604,30 +543,21 @@ def test_a_basic_token_endpoint_behind_a_failing_gateway(httpserver, staff, sess
         Response(page, status=502, content_type="text/html")
     )
     authorization = AuthorizationFactory(app=AppFactory(), type="basic")
-    EndpointFactory(
-        authorization=authorization,
-        kind="access_token",
-        method="POST",
-        url=httpserver.url_for("/token"),
-        body_format="json",
-        request_template='{"username": "{{ requestBody.username }}"}',
-        response_template='{"access_token": "{{ response.token }}"}',
-    )
-    EndpointFactory(
-        authorization=authorization,
-        kind="user_info",
-        url=httpserver.url_for("/me"),
-        body_format="none",
-        request_template="",
-        response_template=USER_INFO_RESPONSE,
-    )
-
-    run = start_run(
+    token_endpoint(
         authorization,
-        user=staff,
-        session=session,
-        values={"username": "jason", "password": "basic-password-42"},
-    ).run
+        httpserver.url_for("/token"),
+        '{"username": "{{ requestBody.username }}"}',
+        '{"access_token": "{{ response.token }}"}',
+        body_format="json",
+    )
+    user_info_endpoint(authorization, httpserver.url_for("/me"), NAME_RESPONSE)
+
+    run = run_of(
+        authorization,
+        staff,
+        session,
+        {"username": "jason", "password": "basic-password-42"},
+    )
 
     assert run.status == TestRun.Status.FAILED
     assert not ConnectedAccount.objects.exists()

@@ -14,16 +14,12 @@ from urllib.parse import urlencode
 import pytest
 from django.core.signals import request_started
 
-from authorizations.defaults import OAUTH1_TOKEN_RESPONSE, TOKEN_ENDPOINT_DEFAULTS
-from authorizations.models import Authorization, SignatureMethod, TestRun
-from authorizations.types import Flow
+from authorizations.models import SignatureMethod, TestRun
 from connections.models import ConnectedAccount
-from tests.factories import AppFactory, AuthorizationFactory, EndpointFactory
+from tests.flows.helpers import start_url
 from tests.flows.test_oauth2 import (
     JASON,
-    USER_INFO_RESPONSE,
     local,
-    page_url_of,
     query_of,
     raw_credentials,
     run_page,
@@ -31,48 +27,11 @@ from tests.flows.test_oauth2 import (
     user_of,
 )
 from tests.peers import oauth1
+from tests.peers.console import oauth1_authorization
 
 pytestmark = pytest.mark.usefixtures("allow_loopback")
 
 CALLBACK = "/oauth/callback/"
-
-
-def oauth1_authorization(peer, method=SignatureMethod.HMAC_SHA1) -> Authorization:
-    rsa = method == SignatureMethod.RSA_SHA1
-    authorization = AuthorizationFactory(
-        app=AppFactory(name="Trello", slug="trello"),
-        name="OAuth 1.0a",
-        type="oauth1",
-        client_id=peer.consumer_key,
-        client_secret=peer.rsa_private_key if rsa else peer.consumer_secret,
-        authorize_url=peer.authorize_url,
-        signature_method=method,
-    )
-    EndpointFactory(
-        authorization=authorization,
-        kind="request_token",
-        method="POST",
-        url=peer.request_token_url,
-        body_format="none",
-        request_template="",
-        response_template=OAUTH1_TOKEN_RESPONSE,
-    )
-    EndpointFactory(
-        authorization=authorization,
-        kind="access_token",
-        url=peer.access_token_url,
-        **TOKEN_ENDPOINT_DEFAULTS[Flow.OAUTH1],
-    )
-    EndpointFactory(
-        authorization=authorization,
-        kind="user_info",
-        method="GET",
-        url=peer.userinfo_url,
-        body_format="none",
-        request_template="",
-        response_template=USER_INFO_RESPONSE,
-    )
-    return authorization
 
 
 @pytest.fixture
@@ -81,7 +40,7 @@ def client(member_client):
 
 
 def start(client, authorization):
-    answer = client.post(page_url_of(authorization))
+    answer = client.post(start_url(authorization))
     assert answer.status_code == 302, answer.content.decode()[:2000]
     return answer["Location"]
 

@@ -17,35 +17,13 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from authorizations.defaults import OAUTH2_TOKEN_RESPONSE
 from authorizations.models import TestRun
 from connections.models import ConnectedAccount
-from tests.factories import AppFactory, EndpointFactory, OAuth2AuthorizationFactory
+from tests.flows.helpers import start_url
+from tests.peers.console import oauth2_authorization
 
 pytestmark = pytest.mark.usefixtures("allow_loopback")
 
-# The token request as an integration developer writes it for this provider:
-# the form body from requestBody, the verifier only where PKCE is on, the
-# client's credentials left to the Client authentication setting.
-TOKEN_REQUEST = """\
-{% if requestBody.grant_type == 'client_credentials' %}
-{
-  "grant_type": "client_credentials",
-  "scope": "{{ requestBody.scope }}"
-}
-{% else %}
-{
-  "grant_type": "authorization_code",
-  "code": "{{ requestBody.code }}",
-  "redirect_uri": "{{ requestBody.redirect_uri }}"{% if requestBody.code_verifier %},
-  "code_verifier": "{{ requestBody.code_verifier }}"{% endif %}
-}
-{% endif %}
-"""
-USER_INFO_RESPONSE = (
-    '{"user_identity": "{{ response.name }} / {{ response.email }}", '
-    '"account_id": "{{ response.id }}"}'
-)
 JASON = "Jason Fried / jason@basecamp.com"
 
 
@@ -59,58 +37,9 @@ def local(url: str) -> str:
     return parts.path + ("?" + parts.query if parts.query else "")
 
 
-def page_url_of(authorization) -> str:
-    return f"/admin/authorizations/authorization/{authorization.pk}/test/"
-
-
-def oauth2_authorization(
-    peer,
-    *,
-    application=None,
-    client_auth="client_secret_basic",
-    scopes="read profile",
-    token_request=TOKEN_REQUEST,
-    **fields,
-):
-    """An OAuth 2.0 authorization of the peer, as a developer would fill it in."""
-    application = application or peer.app
-    fields.setdefault("authorize_url", peer.authorize_url)
-    authorization = OAuth2AuthorizationFactory(
-        app=AppFactory(name="Basecamp", slug="basecamp"),
-        name="OAuth 2.0",
-        client_id=application.client_id,
-        client_secret=application.client_secret,
-        scopes=scopes,
-        client_auth=client_auth,
-        **fields,
-    )
-    EndpointFactory(
-        authorization=authorization,
-        kind="access_token",
-        method="POST",
-        url=peer.token_url,
-        body_format="form",
-        request_template=token_request,
-        response_template=OAUTH2_TOKEN_RESPONSE,
-    )
-    user_info = EndpointFactory(
-        authorization=authorization,
-        kind="user_info",
-        method="GET",
-        url=peer.userinfo_url,
-        body_format="none",
-        request_template="",
-        response_template=USER_INFO_RESPONSE,
-    )
-    user_info.headers.create(
-        name="Authorization", value="Bearer {{ query.access_token }}", position=0
-    )
-    return authorization
-
-
 def start(client, authorization):
     """Press Test authorization; return the console's answer (a redirect)."""
-    answer = client.post(page_url_of(authorization))
+    answer = client.post(start_url(authorization))
     assert answer.status_code == 302, answer.content.decode()[:2000]
     return answer
 

@@ -4,7 +4,8 @@ import pytest
 
 from authorizations.models import TestRun
 from connections.models import ConnectedAccount
-from tests.factories import AppFactory, AuthorizationFactory, EndpointFactory
+from tests.factories import AppFactory
+from tests.flows.helpers import jason_api_key_authorization, run_of, start_url
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_loopback")]
 
@@ -13,27 +14,15 @@ API_KEY = "ak_live_51HcXyZ2eB7qLmN0pQ"
 
 @pytest.fixture
 def api_key_authorization(httpserver):
-    httpserver.expect_request("/me", headers={"X-Api-Key": API_KEY}).respond_with_json(
-        {"name": "Jason Fried", "email": "jason@basecamp.com"}
+    return jason_api_key_authorization(
+        httpserver, API_KEY, app=AppFactory(name="Basecamp")
     )
-    authorization = AuthorizationFactory(app=AppFactory(name="Basecamp"))
-    endpoint = EndpointFactory(
-        authorization=authorization,
-        kind="user_info",
-        url=httpserver.url_for("/me"),
-        body_format="none",
-        request_template="",
-        response_template='{"user_identity": "{{ response.name }} / '
-        '{{ response.email }}"}',
-    )
-    endpoint.headers.create(name="X-Api-Key", value="{{ query.api_key }}")
-    return authorization
 
 
 def test_the_authorization_page_offers_the_test(member_client, api_key_authorization):
     client = member_client(superuser=True)
     page = client.get(api_key_authorization.get_absolute_url())
-    test_url = f"/admin/authorizations/authorization/{api_key_authorization.pk}/test/"
+    test_url = start_url(api_key_authorization)
     assert f'href="{test_url}"' in page.content.decode()
     assert "Test authorization" in page.content.decode()
 
@@ -42,7 +31,7 @@ def test_an_api_key_test_from_form_to_connected_account(
     member_client, api_key_authorization
 ):
     client = member_client(superuser=True)
-    test_url = f"/admin/authorizations/authorization/{api_key_authorization.pk}/test/"
+    test_url = start_url(api_key_authorization)
 
     form = client.get(test_url)
     html = form.content.decode()
@@ -70,7 +59,7 @@ def test_an_empty_form_is_refused_at_its_field_and_runs_nothing(
     member_client, api_key_authorization
 ):
     client = member_client(superuser=True)
-    test_url = f"/admin/authorizations/authorization/{api_key_authorization.pk}/test/"
+    test_url = start_url(api_key_authorization)
     answer = client.post(test_url, {"api_key": ""})
     assert answer.status_code == 200
     assert "This field is required." in answer.content.decode()
@@ -80,13 +69,9 @@ def test_an_empty_form_is_refused_at_its_field_and_runs_nothing(
 def test_a_view_only_member_sees_runs_but_cannot_start_one(
     member_client, api_key_authorization, staff, session
 ):
-    from authorizations.flows import start_run
-
-    run = start_run(
-        api_key_authorization, user=staff, session=session, values={"api_key": API_KEY}
-    ).run
+    run = run_of(api_key_authorization, staff, session, {"api_key": API_KEY})
     client = member_client(permissions=["view_authorization"])
-    test_url = f"/admin/authorizations/authorization/{api_key_authorization.pk}/test/"
+    test_url = start_url(api_key_authorization)
     assert client.get(test_url).status_code == 403
     assert client.post(test_url, {"api_key": API_KEY}).status_code == 403
     page = client.get(run.get_absolute_url())

@@ -20,14 +20,17 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from authorizations.defaults import OAUTH1_TOKEN_RESPONSE, OAUTH2_TOKEN_RESPONSE
+from authorizations.defaults import OAUTH1_TOKEN_RESPONSE
 from authorizations.models import TestRun
 from connections.models import ConnectedAccount
-from tests.factories import (
-    AppFactory,
-    AuthorizationFactory,
-    EndpointFactory,
-    OAuth2AuthorizationFactory,
+from tests.factories import AppFactory, AuthorizationFactory, OAuth2AuthorizationFactory
+from tests.flows.helpers import (
+    NAME_RESPONSE,
+    api_key_authorization,
+    page_text,
+    start_url,
+    token_endpoint,
+    user_info_endpoint,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_loopback")]
@@ -118,44 +121,22 @@ def assert_nothing_leaks(admin, debug_logs, authorization, secrets, pages=()):
         places[f"run {run.pk} row"] = json.dumps(
             {"steps": run.steps, "message": run.message}, ensure_ascii=False
         )
-        places[f"run {run.pk} page"] = page(admin, run.get_absolute_url())
+        places[f"run {run.pk} page"] = page_text(admin, run.get_absolute_url())
     pk = authorization.pk
-    places["test page"] = page(admin, f"/admin/authorizations/authorization/{pk}/test/")
-    places["authorization page"] = page(admin, authorization.get_absolute_url())
+    places["test page"] = page_text(
+        admin, f"/admin/authorizations/authorization/{pk}/test/"
+    )
+    places["authorization page"] = page_text(admin, authorization.get_absolute_url())
     for account in ConnectedAccount.objects.filter(authorization=authorization):
-        places["account page"] = page(
+        places["account page"] = page_text(
             admin, f"/admin/connections/connectedaccount/{account.pk}/change/"
         )
-        places["account list"] = page(admin, "/admin/connections/connectedaccount/")
+        places["account list"] = page_text(
+            admin, "/admin/connections/connectedaccount/"
+        )
     places.update({f"page {number}": text for number, text in enumerate(pages)})
     for place, text in places.items():
         assert leaks(text, secrets) == [], place
-
-
-def page(client, url) -> str:
-    answer = client.get(url)
-    assert answer.status_code == 200, url
-    return answer.content.decode()
-
-
-def start_url(authorization) -> str:
-    return f"/admin/authorizations/authorization/{authorization.pk}/test/"
-
-
-def user_info_endpoint(authorization, url, headers=(), response_template=None):
-    endpoint = EndpointFactory(
-        authorization=authorization,
-        kind="user_info",
-        method="GET",
-        url=url,
-        body_format="none",
-        request_template="",
-        response_template=response_template
-        or '{"user_identity": "{{ response.name }}"}',
-    )
-    for position, (name, value) in enumerate(headers):
-        endpoint.headers.create(name=name, value=value, position=position)
-    return endpoint
 
 
 # --- credential forms ---------------------------------------------------------
@@ -166,6 +147,7 @@ def test_api_key_and_secret_succeeding_then_echoed_back(httpserver, admin, debug
     user_info_endpoint(
         authorization,
         httpserver.url_for("/me") + "?secret={{ query.api_secret }}",
+        NAME_RESPONSE,
         headers=[
             ("X-Api-Key", "{{ query.api_key }}"),
             ("Cookie", f"session={COOKIE}"),
@@ -220,12 +202,7 @@ def test_an_echo_cut_by_the_excerpts_leaves_no_half_secret(
 ):
     """The run shows 8 KiB of a body and 200 characters of a web page: a
     secret across either cut must not leave its first half behind."""
-    authorization = AuthorizationFactory(app=AppFactory(), type="api_key")
-    user_info_endpoint(
-        authorization,
-        httpserver.url_for("/me"),
-        headers=[("X-Api-Key", "{{ query.api_key }}")],
-    )
+    authorization = api_key_authorization(httpserver.url_for("/me"))
     # Half of it before character 200 of the excerpt the message quotes.
     html = "<p>" + "x" * 185 + API_KEY + "</p>"
     httpserver.expect_ordered_request("/me").respond_with_response(
@@ -250,19 +227,17 @@ def test_an_echo_cut_by_the_excerpts_leaves_no_half_secret(
 
 def test_basic_with_a_token_endpoint(httpserver, admin, debug_logs):
     authorization = AuthorizationFactory(app=AppFactory(), type="basic")
-    EndpointFactory(
-        authorization=authorization,
-        kind="access_token",
-        method="POST",
-        url=httpserver.url_for("/token"),
-        body_format="json",
-        request_template='{"username": "{{ requestBody.username }}", '
+    token_endpoint(
+        authorization,
+        httpserver.url_for("/token"),
+        '{"username": "{{ requestBody.username }}", '
         '"password": "{{ requestBody.password }}"}',
-        response_template=OAUTH2_TOKEN_RESPONSE,
+        body_format="json",
     )
     user_info_endpoint(
         authorization,
         httpserver.url_for("/me"),
+        NAME_RESPONSE,
         headers=[("Authorization", "Bearer {{ query.access_token }}")],
     )
     tokens = {
@@ -308,16 +283,13 @@ def test_a_short_password_quoted_by_the_provider(httpserver, admin, debug_logs):
     character password it quotes is masked in the run's message too."""
     password = "pw7x2Q"
     authorization = AuthorizationFactory(app=AppFactory(), type="basic")
-    EndpointFactory(
-        authorization=authorization,
-        kind="access_token",
-        method="POST",
-        url=httpserver.url_for("/token"),
+    token_endpoint(
+        authorization,
+        httpserver.url_for("/token"),
+        '{"password": "{{ requestBody.password }}"}',
         body_format="json",
-        request_template='{"password": "{{ requestBody.password }}"}',
-        response_template=OAUTH2_TOKEN_RESPONSE,
     )
-    user_info_endpoint(authorization, httpserver.url_for("/me"))
+    user_info_endpoint(authorization, httpserver.url_for("/me"), NAME_RESPONSE)
     httpserver.expect_request("/token").respond_with_json(
         {
             "error": "invalid_grant",
@@ -347,16 +319,13 @@ def test_a_token_refused_by_its_check_is_still_masked(httpserver, admin, debug_l
         client_auth="client_secret_post",
         authorize_url="",
     )
-    EndpointFactory(
-        authorization=authorization,
-        kind="access_token",
-        method="POST",
-        url=httpserver.url_for("/token"),
+    token_endpoint(
+        authorization,
+        httpserver.url_for("/token"),
+        '{"grant_type": "client_credentials"}',
         body_format="form",
-        request_template='{"grant_type": "client_credentials"}',
-        response_template=OAUTH2_TOKEN_RESPONSE,
     )
-    user_info_endpoint(authorization, httpserver.url_for("/me"))
+    user_info_endpoint(authorization, httpserver.url_for("/me"), NAME_RESPONSE)
     httpserver.expect_request("/token").respond_with_json(
         {
             "access_token": ACCESS_TOKEN,
@@ -389,21 +358,19 @@ def oauth2_authorization(httpserver, *, client_auth):
         use_pkce=True,
         scopes="read",
     )
-    EndpointFactory(
-        authorization=authorization,
-        kind="access_token",
-        method="POST",
-        url=httpserver.url_for("/token"),
-        body_format="form",
-        request_template='{"grant_type": "authorization_code", '
+    token_endpoint(
+        authorization,
+        httpserver.url_for("/token"),
+        '{"grant_type": "authorization_code", '
         '"code": "{{ requestBody.code }}", '
         '"redirect_uri": "{{ requestBody.redirect_uri }}", '
         '"code_verifier": "{{ requestBody.code_verifier }}"}',
-        response_template=OAUTH2_TOKEN_RESPONSE,
+        body_format="form",
     )
     user_info_endpoint(
         authorization,
         httpserver.url_for("/me"),
+        NAME_RESPONSE,
         headers=[("Authorization", "Bearer {{ query.access_token }}")],
     )
     return authorization
@@ -496,16 +463,15 @@ def test_oauth1_flow(httpserver, admin, debug_logs):
         signature_method="HMAC-SHA1",
     )
     for kind, path in (("request_token", "/request"), ("access_token", "/access")):
-        EndpointFactory(
-            authorization=authorization,
-            kind=kind,
-            method="POST",
-            url=httpserver.url_for(path),
+        token_endpoint(
+            authorization,
+            httpserver.url_for(path),
+            "",
+            OAUTH1_TOKEN_RESPONSE,
             body_format="none",
-            request_template="",
-            response_template=OAUTH1_TOKEN_RESPONSE,
+            kind=kind,
         )
-    user_info_endpoint(authorization, httpserver.url_for("/me"))
+    user_info_endpoint(authorization, httpserver.url_for("/me"), NAME_RESPONSE)
     form = "application/x-www-form-urlencoded"
     httpserver.expect_ordered_request("/request").respond_with_data(
         "oauth_token=request-token-1&oauth_token_secret="
@@ -573,7 +539,7 @@ def test_a_key_in_the_url_path(httpserver, admin, debug_logs):
     user_info_endpoint(
         authorization,
         httpserver.url_for("/") + "bot{{ query.api_key }}/getMe",
-        response_template='{"user_identity": "{{ response.result.username }}"}',
+        '{"user_identity": "{{ response.result.username }}"}',
     )
     httpserver.expect_ordered_request(f"/bot{API_KEY}/getMe").respond_with_json(
         {"ok": True, "result": {"username": "jason_bot"}}
@@ -598,12 +564,7 @@ def test_a_redirect_to_another_origin_carries_no_key(httpserver, admin):
         httpserver.expect_request("/me").respond_with_response(
             Response(status=302, headers={"Location": other.url_for("/me")})
         )
-        authorization = AuthorizationFactory(app=AppFactory(), type="api_key")
-        user_info_endpoint(
-            authorization,
-            httpserver.url_for("/me"),
-            headers=[("X-Api-Key", "{{ query.api_key }}")],
-        )
+        authorization = api_key_authorization(httpserver.url_for("/me"))
 
         admin.post(start_url(authorization), {"api_key": API_KEY})
 

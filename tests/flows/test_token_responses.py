@@ -14,15 +14,16 @@ import pytest
 from django.utils import timezone
 from werkzeug import Response
 
-from authorizations.defaults import OAUTH2_TOKEN_RESPONSE
-from authorizations.flows import start_run
 from authorizations.models import TestRun
 from connections.models import ConnectedAccount
-from tests.factories import (
-    AppFactory,
-    AuthorizationFactory,
-    EndpointFactory,
-    OAuth2AuthorizationFactory,
+from tests.factories import AppFactory, AuthorizationFactory, OAuth2AuthorizationFactory
+from tests.flows.helpers import (
+    NAME_RESPONSE,
+    failed_step,
+    page_text,
+    run_of,
+    token_endpoint,
+    user_info_endpoint,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_loopback")]
@@ -30,20 +31,15 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_loopback")]
 CLIENT_SECRET = "cs_live_token_responses_9x8y"
 TOKEN = "at_live_0123456789abcdef"
 TEN_YEARS = dt.timedelta(days=3653)  # ten years with their leap days
+BASIC_VALUES = {"username": "jason", "password": "basic-password-77"}
 
 
 def user_info(authorization, httpserver):
-    endpoint = EndpointFactory(
-        authorization=authorization,
-        kind="user_info",
-        method="GET",
-        url=httpserver.url_for("/me"),
-        body_format="none",
-        request_template="",
-        response_template='{"user_identity": "{{ response.name }}"}',
-    )
-    endpoint.headers.create(
-        name="Authorization", value="Bearer {{ query.access_token }}", position=0
+    user_info_endpoint(
+        authorization,
+        httpserver.url_for("/me"),
+        NAME_RESPONSE,
+        headers=[("Authorization", "Bearer {{ query.access_token }}")],
     )
     httpserver.expect_request(
         "/me", headers={"Authorization": f"Bearer {TOKEN}"}
@@ -60,15 +56,12 @@ def client_credentials(httpserver, *, scopes="read write"):
         scopes=scopes,
         authorize_url="",
     )
-    EndpointFactory(
-        authorization=authorization,
-        kind="access_token",
-        method="POST",
-        url=httpserver.url_for("/token"),
-        body_format="form",
-        request_template='{"grant_type": "{{ requestBody.grant_type }}", '
+    token_endpoint(
+        authorization,
+        httpserver.url_for("/token"),
+        '{"grant_type": "{{ requestBody.grant_type }}", '
         '"scope": "{{ requestBody.scope }}"}',
-        response_template=OAUTH2_TOKEN_RESPONSE,
+        body_format="form",
     )
     user_info(authorization, httpserver)
     return authorization
@@ -82,21 +75,24 @@ def token_reply(httpserver, body, *, status=200, content_type="application/json"
     )
 
 
-def run_of(authorization, staff, session, values=None):
-    return start_run(authorization, user=staff, session=session, values=values).run
-
-
 def token_step(run):
     return next(step for step in run.steps if step["name"] == "Access token")
 
 
 def failed(run):
-    assert run.status == TestRun.Status.FAILED, run.message
-    assert not ConnectedAccount.objects.exists()
-    step = token_step(run)
-    assert not step["ok"]
-    assert run.message == step["error"]
-    return step
+    return failed_step(run, "Access token")
+
+
+@pytest.fixture
+def refused(httpserver, staff, session):
+    """Return a function: the token endpoint answers ``body`` (as token_reply
+    has it answer), a client credentials test runs; the failed token step."""
+
+    def run(body, **reply):
+        token_reply(httpserver, body, **reply)
+        return failed(run_of(client_credentials(httpserver), staff, session))
+
+    return run
 
 
 # --- JSON and forms -----------------------------------------------------------
@@ -209,7 +205,7 @@ def test_a_huge_expires_in_is_clamped_to_ten_years_with_a_warning(
         "as ten years. Is it in milliseconds, or a date?"
     )
     assert warning in token_step(run)["warnings"]
-    page = member_client(superuser=True).get(run.get_absolute_url()).content.decode()
+    page = page_text(member_client(superuser=True), run.get_absolute_url())
     assert "more than ten years; it is counted as ten years" in page
 
 
@@ -220,15 +216,10 @@ def test_a_huge_expires_in_is_clamped_to_ten_years_with_a_warning(
         (-5, "expires_in is negative (-5 seconds)."),
     ],
 )
-def test_an_expires_in_that_is_no_lifetime(
-    httpserver, staff, session, expires_in, words
-):
-    token_reply(
-        httpserver,
-        {"access_token": TOKEN, "token_type": "Bearer", "expires_in": expires_in},
+def test_an_expires_in_that_is_no_lifetime(refused, expires_in, words):
+    step = refused(
+        {"access_token": TOKEN, "token_type": "Bearer", "expires_in": expires_in}
     )
-
-    step = failed(run_of(client_credentials(httpserver), staff, session))
 
     assert words in step["error"]
     assert step["hint"] == "Compare the template with the response shown above."
@@ -237,10 +228,8 @@ def test_an_expires_in_that_is_no_lifetime(
 # --- replies that hold no usable token ----------------------------------------
 
 
-def test_a_reply_without_access_token(httpserver, staff, session):
-    token_reply(httpserver, {"token_type": "Bearer", "expires_in": 3600})
-
-    step = failed(run_of(client_credentials(httpserver), staff, session))
+def test_a_reply_without_access_token(refused):
+    step = refused({"token_type": "Bearer", "expires_in": 3600})
 
     assert step["error"] == (
         "The Access Token Endpoint's response template gave output that breaks "
@@ -251,59 +240,49 @@ def test_a_reply_without_access_token(httpserver, staff, session):
     assert '"expires_in": 3600' in step["response"]["body"]
 
 
-def test_a_json_array_instead_of_an_object(httpserver, staff, session):
-    token_reply(httpserver, [{"access_token": TOKEN}])
+@pytest.mark.parametrize(
+    ("reply", "error", "hint"),
+    [
+        pytest.param(
+            [{"access_token": TOKEN}],
+            "The Access Token Endpoint answered with a JSON array, not an object "
+            "holding the token.",
+            "Check the endpoint's URL: it should be the provider's token endpoint.",
+            id="a-json-array-instead-of-an-object",
+        ),
+        pytest.param(
+            {
+                "access_token": TOKEN,
+                "token_type": "mac",
+                "mac_key": "adijq39jdlaska9asud",
+            },
+            'The token type is "mac"; the console sends tokens as Bearer (RFC 6750) '
+            "and supports no other type.",
+            "A provider that issues other tokens cannot be connected yet.",
+            id="a-mac-token-is-refused-for-oauth2",
+        ),
+        pytest.param(
+            {"access_token": "t" * (20 * 1024), "token_type": "Bearer"},
+            "The access token is 20,480 characters long; the console keeps tokens "
+            "of at most 16 KiB.",
+            "Check that the response template maps the token, not the whole response.",
+            id="a-20-kib-token-is-refused",
+        ),
+    ],
+)
+def test_a_reply_without_a_usable_token_is_told_in_words(refused, reply, error, hint):
+    step = refused(reply)
 
-    step = failed(run_of(client_credentials(httpserver), staff, session))
-
-    assert step["error"] == (
-        "The Access Token Endpoint answered with a JSON array, not an object "
-        "holding the token."
-    )
-    assert step["hint"] == (
-        "Check the endpoint's URL: it should be the provider's token endpoint."
-    )
+    assert step["error"] == error
+    assert step["hint"] == hint
 
 
-def test_json_null_instead_of_an_object(httpserver, staff, session):
-    token_reply(httpserver, "null")
-
-    step = failed(run_of(client_credentials(httpserver), staff, session))
+def test_json_null_instead_of_an_object(refused):
+    step = refused("null")
 
     assert step["error"] == (
         "The Access Token Endpoint answered with JSON null, not an object "
         "holding the token."
-    )
-
-
-def test_a_mac_token_is_refused_for_oauth2(httpserver, staff, session):
-    token_reply(
-        httpserver,
-        {"access_token": TOKEN, "token_type": "mac", "mac_key": "adijq39jdlaska9asud"},
-    )
-
-    step = failed(run_of(client_credentials(httpserver), staff, session))
-
-    assert step["error"] == (
-        'The token type is "mac"; the console sends tokens as Bearer (RFC 6750) '
-        "and supports no other type."
-    )
-    assert step["hint"] == (
-        "A provider that issues other tokens cannot be connected yet."
-    )
-
-
-def test_a_20_kib_token_is_refused(httpserver, staff, session):
-    token_reply(httpserver, {"access_token": "t" * (20 * 1024), "token_type": "Bearer"})
-
-    step = failed(run_of(client_credentials(httpserver), staff, session))
-
-    assert step["error"] == (
-        "The access token is 20,480 characters long; the console keeps tokens "
-        "of at most 16 KiB."
-    )
-    assert step["hint"] == (
-        "Check that the response template maps the token, not the whole response."
     )
 
 
@@ -324,7 +303,7 @@ def test_a_granted_scope_other_than_the_one_asked(
         "keeps what was granted."
     )
     assert warning in token_step(run)["warnings"]
-    page = member_client(superuser=True).get(run.get_absolute_url()).content.decode()
+    page = page_text(member_client(superuser=True), run.get_absolute_url())
     assert "The provider granted &quot;read&quot; where &quot;read write&quot;" in page
 
 
@@ -343,10 +322,8 @@ def test_the_same_scopes_in_another_order_are_no_warning(httpserver, staff, sess
 # --- errors the token endpoint answers ----------------------------------------
 
 
-def test_invalid_client_is_worded_with_what_to_check(httpserver, staff, session):
-    token_reply(httpserver, {"error": "invalid_client"}, status=401)
-
-    step = failed(run_of(client_credentials(httpserver), staff, session))
+def test_invalid_client_is_worded_with_what_to_check(refused):
+    step = refused({"error": "invalid_client"}, status=401)
 
     assert step["error"] == (
         "The Access Token Endpoint answered 401 invalid_client: check the client "
@@ -356,24 +333,19 @@ def test_invalid_client_is_worded_with_what_to_check(httpserver, staff, session)
     assert step["response"]["status"] == 401
 
 
-def test_an_error_answered_with_200(httpserver, staff, session):
-    token_reply(httpserver, {"error": "invalid_client"}, status=200)
-
-    step = failed(run_of(client_credentials(httpserver), staff, session))
+def test_an_error_answered_with_200(refused):
+    step = refused({"error": "invalid_client"}, status=200)
 
     assert step["error"].startswith(
         "The Access Token Endpoint answered 200 invalid_client: check the client secret"
     )
 
 
-def test_an_error_with_a_description(httpserver, staff, session):
-    token_reply(
-        httpserver,
+def test_an_error_with_a_description(refused):
+    step = refused(
         {"error": "invalid_scope", "error_description": "Unknown scope: write"},
         status=400,
     )
-
-    step = failed(run_of(client_credentials(httpserver), staff, session))
 
     assert step["error"] == (
         "The Access Token Endpoint answered 400 invalid_scope (Unknown scope: "
@@ -382,14 +354,11 @@ def test_an_error_with_a_description(httpserver, staff, session):
     )
 
 
-def test_a_long_error_description_is_cut(httpserver, staff, session):
-    token_reply(
-        httpserver,
+def test_a_long_error_description_is_cut(refused):
+    step = refused(
         {"error": "invalid_request", "error_description": "Missing\n" + "x" * 5000},
         status=400,
     )
-
-    step = failed(run_of(client_credentials(httpserver), staff, session))
 
     assert step["error"] == (
         "The Access Token Endpoint answered 400 invalid_request (Missing "
@@ -404,14 +373,11 @@ def test_a_long_error_description_is_cut(httpserver, staff, session):
 
 def basic_with_token_endpoint(httpserver):
     authorization = AuthorizationFactory(app=AppFactory(), type="basic")
-    EndpointFactory(
-        authorization=authorization,
-        kind="access_token",
-        method="POST",
-        url=httpserver.url_for("/token"),
+    token_endpoint(
+        authorization,
+        httpserver.url_for("/token"),
+        '{"username": "{{ requestBody.username }}"}',
         body_format="json",
-        request_template='{"username": "{{ requestBody.username }}"}',
-        response_template=OAUTH2_TOKEN_RESPONSE,
     )
     user_info(authorization, httpserver)
     return authorization
@@ -437,12 +403,7 @@ def test_basic_reads_json_and_form_replies(
     token_reply(httpserver, body, content_type=content_type)
     before = timezone.now()
 
-    run = run_of(
-        basic_with_token_endpoint(httpserver),
-        staff,
-        session,
-        {"username": "jason", "password": "basic-password-77"},
-    )
+    run = run_of(basic_with_token_endpoint(httpserver), staff, session, BASIC_VALUES)
 
     assert run.status == TestRun.Status.SUCCEEDED, run.message
     account = ConnectedAccount.objects.get()
@@ -454,12 +415,7 @@ def test_basic_reads_json_and_form_replies(
 def test_basic_with_an_unknown_expiry(httpserver, staff, session):
     token_reply(httpserver, {"access_token": TOKEN, "expires_in": None})
 
-    run = run_of(
-        basic_with_token_endpoint(httpserver),
-        staff,
-        session,
-        {"username": "jason", "password": "basic-password-77"},
-    )
+    run = run_of(basic_with_token_endpoint(httpserver), staff, session, BASIC_VALUES)
 
     assert run.status == TestRun.Status.SUCCEEDED, run.message
     assert ConnectedAccount.objects.get().expires_at is None
@@ -469,12 +425,7 @@ def test_basic_refuses_a_20_kib_token(httpserver, staff, session):
     token_reply(httpserver, {"access_token": "t" * (20 * 1024)})
 
     step = failed(
-        run_of(
-            basic_with_token_endpoint(httpserver),
-            staff,
-            session,
-            {"username": "jason", "password": "basic-password-77"},
-        )
+        run_of(basic_with_token_endpoint(httpserver), staff, session, BASIC_VALUES)
     )
 
     assert step["error"].startswith("The access token is 20,480 characters long")
