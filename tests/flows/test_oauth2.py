@@ -126,6 +126,31 @@ def test_code_flow_with_pkce_connects_the_account(oauth2_peer, member_client):
     assert "code_challenge" not in body
 
 
+def test_a_public_client_with_pkce_connects_without_a_secret(
+    oauth2_peer, member_client
+):
+    oauth2_peer.require_pkce()
+    public = oauth2_peer.add_application(name="Native app", client_type="public")
+    # client_secret_post sends the client ID alone when there is no secret
+    # (RFC 6749 §3.2.1: a public client identifies itself).
+    authorization = oauth2_authorization(
+        oauth2_peer, application=public, client_auth="client_secret_post", use_pkce=True
+    )
+    authorization.client_secret = ""
+    authorization.save()
+    assert authorization.missing_parts() == []
+    client = member_client(superuser=True)
+
+    _, answer = sign_in(client, oauth2_peer, authorization)
+
+    run, page = run_page(client, answer)
+    assert_connected(run, page, by=user_of(client))
+    request = step_named(run, "Access token")["request"]
+    assert f"client_id={public.client_id}" in request["body"]
+    assert "client_secret" not in request["body"]
+    assert "Authorization" not in dict(request["headers"])
+
+
 def test_code_flow_without_pkce_sends_no_challenge(oauth2_peer, member_client):
     authorization = oauth2_authorization(oauth2_peer, use_pkce=False)
     client = member_client(superuser=True)
