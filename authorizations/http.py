@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import heapq
 import http.client
 import ipaddress
@@ -126,9 +127,12 @@ class OutboundResponse:
         value = self.header("Content-Type") or ""
         return value.split(";", 1)[0].strip().lower()
 
-    @property
+    @functools.cached_property
     def text(self) -> str:
-        """The body decoded by the charset of Content-Type (UTF-8 by default)."""
+        """The body decoded by the charset of Content-Type (UTF-8 by default).
+
+        Decoded once, when first read: the body is complete by then.
+        """
         charset = self._content_type().get_param("charset") or "utf-8"
         if not isinstance(charset, str):  # an RFC 2231 value
             charset = "utf-8"
