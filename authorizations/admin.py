@@ -192,9 +192,7 @@ class AuthorizationAdmin(
 
     def get_urls(self):
         def wrap(view):
-            return self.admin_site.admin_view(
-                functools.partial(view, model_admin=self)
-            )
+            return self.admin_site.admin_view(functools.partial(view, model_admin=self))
 
         # Before the stock URLs, whose "<object_id>/" would swallow them.
         return [

@@ -180,9 +180,7 @@ def test_a_trailing_comma_after_a_conditional_is_a_warning_not_an_error():
     ("scope", "expected"),
     [("read write", {"scope": ["read write"]}), ("", {})],
 )
-def test_the_default_oauth2_token_request_asks_for_client_credentials(
-    scope, expected
-):
+def test_the_default_oauth2_token_request_asks_for_client_credentials(scope, expected):
     request = render_request(
         method="POST",
         url="https://p.example.com/token",
