@@ -182,7 +182,24 @@ class PeerApplication:
     model: Any
 
 
-class OAuth2Peer:
+class _Peer:
+    """What both peers share: the console's address, the end user, their browser."""
+
+    def __init__(self, live_server, user, path: str):
+        self.console_url = live_server.url
+        self.origin = provider_origin(live_server)
+        self.base_url = f"{self.origin}{path}"
+        self.login_url = f"{self.origin}/provider/login/"
+        self.user = user
+        self.username = USERNAME
+        self.password = PASSWORD
+        self.user_info = user_json(user)
+        self.browser = ProviderBrowser(
+            self.origin, self.login_url, self.username, self.password
+        )
+
+
+class OAuth2Peer(_Peer):
     """The OAuth 2.0 provider (django-oauth-toolkit) as a test sees it.
 
     URLs: ``base_url`` (http://127.0.0.1:PORT/provider), ``authorize_url``,
@@ -207,24 +224,14 @@ class OAuth2Peer:
     """
 
     def __init__(self, live_server, settings, user):
-        self.console_url = live_server.url
-        self.origin = provider_origin(live_server)
-        self.base_url = f"{self.origin}/provider"
+        super().__init__(live_server, user, "/provider")
         self.authorize_url = f"{self.base_url}/o/authorize/"
         self.token_url = f"{self.base_url}/o/token/"
         self.revoke_url = f"{self.base_url}/o/revoke_token/"
         self.introspect_url = f"{self.base_url}/o/introspect/"
         self.userinfo_url = f"{self.base_url}/api/me"
-        self.login_url = f"{self.base_url}/login/"
         self.redirect_uri = f"{self.console_url}/oauth/callback/"
         self.settings = settings
-        self.user = user
-        self.username = USERNAME
-        self.password = PASSWORD
-        self.user_info = user_json(user)
-        self.browser = ProviderBrowser(
-            self.origin, self.login_url, self.username, self.password
-        )
         self.app = self.add_application(name="Integry console")
         self.service_app = self.add_application(
             name="Integry console (service)",
@@ -329,7 +336,7 @@ def oauth2_peer(live_server, settings, provider_user) -> OAuth2Peer:
     return OAuth2Peer(live_server, settings, provider_user)
 
 
-class OAuth1Peer:
+class OAuth1Peer(_Peer):
     """The OAuth 1.0a provider (oauthlib's endpoints) as a test sees it.
 
     URLs: ``base_url`` (http://127.0.0.1:PORT/provider/oauth1),
@@ -356,22 +363,12 @@ class OAuth1Peer:
     signature_methods = oauth1.SIGNATURE_METHODS
 
     def __init__(self, live_server, user):
-        self.console_url = live_server.url
-        self.origin = provider_origin(live_server)
-        self.base_url = f"{self.origin}/provider/oauth1"
+        super().__init__(live_server, user, "/provider/oauth1")
         self.request_token_url = f"{self.base_url}/request_token"
         self.authorize_url = f"{self.base_url}/authorize"
         self.access_token_url = f"{self.base_url}/access_token"
         self.userinfo_url = f"{self.base_url}/api/me"
-        self.login_url = f"{self.origin}/provider/login/"
         self.callback_url = f"{self.console_url}/oauth/callback/"
-        self.user = user
-        self.username = USERNAME
-        self.password = PASSWORD
-        self.user_info = user_json(user)
-        self.browser = ProviderBrowser(
-            self.origin, self.login_url, self.username, self.password
-        )
         self.consumer_key = generate_token(24)
         self.consumer_secret = generate_token(32)
         self.rsa_private_key, self.rsa_public_key = oauth1.rsa_keypair()
