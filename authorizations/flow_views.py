@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 
 from authorizations import types
 from authorizations.callback import callback_url
@@ -33,6 +34,9 @@ def _authorization(model_admin, request, object_id) -> Authorization:
     return authorization
 
 
+# Every field of the credential form may be a secret: an error report
+# (ADMINS mail, the debug page) shows none of them.
+@sensitive_post_parameters()
 def test_authorization(request, object_id, *, model_admin):
     """Start a test: a credential form, or a page that sends to the provider."""
     authorization = _authorization(model_admin, request, object_id)

@@ -66,6 +66,18 @@ def test_an_empty_form_is_refused_at_its_field_and_runs_nothing(
     assert not TestRun.objects.exists()
 
 
+def test_an_error_report_would_show_none_of_the_typed_credentials(
+    member_client, api_key_authorization
+):
+    from django.views.debug import SafeExceptionReporterFilter
+
+    client = member_client(superuser=True)
+    answer = client.post(start_url(api_key_authorization), {"api_key": "typed-key-77"})
+    shown = SafeExceptionReporterFilter().get_post_parameters(answer.wsgi_request)
+    assert shown["api_key"] != "typed-key-77"
+    assert set(shown["api_key"]) == {"*"}
+
+
 def test_a_view_only_member_sees_runs_but_cannot_start_one(
     member_client, api_key_authorization, staff, session
 ):
