@@ -297,9 +297,11 @@ class Endpoint(models.Model):
     def header_dicts(self) -> list[dict[str, str]]:
         """Return the headers as ``{"name", "value"}`` mappings, in their order.
 
-        The shape rendering, the checks and the config format take.
+        The shape rendering, the checks and the config format take.  Sorted
+        here, so headers fetched without an ORDER BY (the flows') keep it.
         """
-        return [{"name": h.name, "value": h.value} for h in self.headers.all()]
+        headers = sorted(self.headers.all(), key=lambda h: (h.position, h.pk))
+        return [{"name": h.name, "value": h.value} for h in headers]
 
     def clean(self):
         if not self.authorization_id or not self.kind:

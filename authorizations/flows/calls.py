@@ -18,8 +18,11 @@ from email.message import Message
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from django.db.models import Prefetch
+
 from authorizations import http, types
 from authorizations.flows.steps import FlowError, Step, StepLog, body_text
+from authorizations.models import Header
 from authorizations.plain_data import DataLimitError
 from authorizations.rendering import (
     EndpointRenderError,
@@ -98,9 +101,12 @@ class Reply:
 
 def endpoints_of(authorization) -> dict:
     """Return an authorization's endpoints by kind, their headers fetched with them."""
-    # Ordered by kind alone: the default order would join the authorization
+    # No ORDER BY: the endpoints go into a mapping by kind, header_dicts()
+    # sorts the headers, and the default order would join the authorization
     # and its app only to sort by them.
-    endpoints = authorization.endpoints.order_by("kind").prefetch_related("headers")
+    endpoints = authorization.endpoints.order_by().prefetch_related(
+        Prefetch("headers", queryset=Header.objects.order_by())
+    )
     return {endpoint.kind: endpoint for endpoint in endpoints}
 
 

@@ -252,3 +252,24 @@ def test_an_instance_url_the_client_refuses_is_an_error_on_the_form(
     assert answer.status_code == 200
     assert words in answer.content.decode()
     assert not TestRun.objects.exists()
+
+
+def test_headers_are_sent_in_their_order_whatever_order_they_were_added(
+    httpserver, staff, session
+):
+    httpserver.expect_request("/me").respond_with_json(JASON)
+    authorization = authorization_of("api_key", httpserver.url_for("/me"))
+    endpoint = authorization.endpoints.get(kind="user_info")
+    for position, name in ((2, "X-Third"), (0, "X-First"), (1, "X-Second")):
+        endpoint.headers.create(name=name, value="v", position=position)
+
+    run = run_of(authorization, staff, session, {"api_key": "k-0000-0001"})
+
+    sent = [name for name, _ in run.steps[-1]["request"]["headers"]]
+    assert sent == ["X-First", "X-Second", "X-Third"]
+    [request] = [r for r, _ in httpserver.log]
+    assert [n for n, _ in request.headers.items() if n.startswith("X-")] == [
+        "X-First",
+        "X-Second",
+        "X-Third",
+    ]
