@@ -600,9 +600,14 @@ def check_destination(url: str, *, timeout: float | None = None) -> str:
     default).
     """
     _scheme, host, port, _netloc = _target(url)
-    networks = allowed_networks()
     if timeout is None:
         timeout = float(settings.OUTBOUND_CONNECT_TIMEOUT)
+    return _destination(host, port, timeout)
+
+
+def _destination(host: str, port: int, timeout: float) -> str:
+    """``check_destination`` for a host and port already read from the URL."""
+    networks = allowed_networks()
     addresses = _resolve(host, port, timeout)
     for address in addresses:
         reason = _refusal(host, address, networks)
@@ -786,13 +791,14 @@ class PinnedAdapter(HTTPAdapter):
     def __init__(self, deadline: _Deadline, kept: KeepAlive | None = None):
         super().__init__(max_retries=0, pool_connections=1, pool_maxsize=1)
         self.address = ""
+        self.target: tuple[str, str, int, str] | None = None  # the hop's _target
         self.kept = kept
         self.slot = kept.slot if kept is not None else _DeadlineSlot()
         self.slot.current = deadline
         self._pools: list[HTTPConnectionPool] = []
 
     def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
-        scheme, host, port, _netloc = _target(request.url)
+        scheme, host, port, _netloc = self.target or _target(request.url)
         key = (scheme, self.address, port, host, verify)
         if self.kept is not None and key in self.kept.pools:
             return self.kept.pools[key]
@@ -962,12 +968,14 @@ class _Exchange:
             response=response,
         )
 
-    def hop(self, prepared: requests.PreparedRequest, address: str, host: str):
+    def hop(self, prepared: requests.PreparedRequest, address: str, target):
         """Send one request to ``address``; return the response, body unread."""
+        host = target[1]
         remaining = self.deadline.remaining()
         if remaining <= 0:
             raise self.out_of_time(host)
         self.adapter.address = address
+        self.adapter.target = target
         timeout = (
             min(self.connect_timeout, remaining),
             min(self.read_timeout, remaining),
@@ -1090,24 +1098,31 @@ def _default_headers() -> CaseInsensitiveDict:
     )
 
 
-def _prepare(method, url, headers, body, auth) -> requests.PreparedRequest:
-    """Return the request for one hop, signed by ``auth`` if given."""
+def _prepare(method, url, headers, body, auth):
+    """Return the request for one hop, signed by ``auth`` if given, and its target.
+
+    Prepared step by step as ``requests.Request.prepare`` does, without its
+    cookie jar and hooks, which the console has no use for.
+    """
     merged = _default_headers()
     for name, value in headers:
         merged[name] = value
+    prepared = requests.PreparedRequest()
     try:
-        prepared = requests.Request(
-            method, url, headers=merged, data=body, auth=auth
-        ).prepare()
+        prepared.prepare_method(method)
+        prepared.prepare_url(url, None)
+        prepared.prepare_headers(merged)
+        prepared.prepare_body(body, None)
+        prepared.prepare_auth(auth, url)
     except requests.RequestException as error:
         raise _invalid_url(f'"{excerpt(url)}" is not a URL: {error}') from None
     if isinstance(prepared.body, str):  # a signer may give the body back as text
         prepared.body = prepared.body.encode("utf-8")
         prepared.headers["Content-Length"] = str(len(prepared.body))
-    _scheme, _host, _port, netloc = _target(prepared.url)
+    target = _target(prepared.url)
     # The connection goes to an address, so the Host header is set here.
-    prepared.headers = CaseInsensitiveDict({"Host": netloc, **prepared.headers})
-    return prepared
+    prepared.headers = CaseInsensitiveDict({"Host": target[3], **prepared.headers})
+    return prepared, target
 
 
 def _origin(url: str) -> tuple[str, str, int]:
@@ -1160,13 +1175,11 @@ def send(
     previous: OutboundResponse | None = None
     try:
         while True:
-            prepared = _prepare(method, url, headers, data, auth)
-            _scheme, host, _port, _netloc = _target(prepared.url)
-            address = check_destination(
-                prepared.url, timeout=exchange.lookup_timeout(host)
-            )
+            prepared, target = _prepare(method, url, headers, data, auth)
+            _scheme, host, port, _netloc = target
+            address = _destination(host, port, exchange.lookup_timeout(host))
             logger.debug("%s %s", method, loggable_url(prepared.url, path=False))
-            response = exchange.hop(prepared, address, host)
+            response = exchange.hop(prepared, address, target)
             result = OutboundResponse(
                 status=response.status_code,
                 reason=response.reason or "",
