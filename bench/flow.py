@@ -183,8 +183,10 @@ def make_codes(peer: OAuth2Peer, count: int) -> list[str]:
     return codes
 
 
-def console_exchange(authorization_pk: int, code: str) -> None:
+def console_exchange(authorization_pk: int, code: str, *, verify=False) -> None:
     # What finish_callback does around the flow, minus the run's rows.
+    # ``verify``: check the log is masked too (the warm-up does; the bare
+    # side's timed calls check no more than the identity either).
     authorization = Authorization.objects.select_related("app").get(pk=authorization_pk)
     log = StepLog(authorization_secrets(authorization))
     log.secret(code)
@@ -193,8 +195,9 @@ def console_exchange(authorization_pk: int, code: str) -> None:
     entries = log.entries()
     message = log.mask(f"Connected as {result.user_identity}")
     assert result.user_identity == IDENTITY, result
-    assert all(entry["ok"] for entry in entries), entries
-    assert code not in str(entries) and message
+    if verify:
+        assert all(entry["ok"] for entry in entries), entries
+        assert code not in str(entries) and code not in message
 
 
 def bare_exchange(peer: OAuth2Peer, code: str) -> None:
@@ -269,8 +272,8 @@ def run(args, thread: ProviderThread) -> int:
 
     sides = {"console": console, "bare": bare}
     for _ in range(args.warmup):
-        for side in sides.values():
-            side(next(codes))
+        console_exchange(authorization.pk, next(codes), verify=True)
+        bare(next(codes))
 
     ratios: dict[str, list[float]] = {"wall": [], "cpu": []}
     per_call: dict[str, list[tuple[float, float]]] = {"console": [], "bare": []}

@@ -198,8 +198,12 @@ def _call(log: StepLog, step: Step, endpoint, request_body, query, auth) -> Repl
             _record(step, error.response)
         raise FlowError(outbound_failure(error, label), error.hint) from None
     _record(step, response)
+
     # Excerpts in messages are cut: masked first, no half secret survives.
-    mask = log.masker().value
+    # Built only for a message: the reply's tokens are about to join it.
+    def mask(text: str) -> str:
+        return log.masker().value(text)
+
     data = read_reply(response, label, mask=mask, warnings=step.warnings)
     # A token in the reply is a secret even when the step then fails (a MAC
     # token, a bad expires_in): the log shows the response.
