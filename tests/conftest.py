@@ -22,6 +22,22 @@ def fast_password_hashing():
         yield
 
 
+@pytest.fixture(autouse=True)
+def fresh_content_type_cache():
+    """Empty Django's in-memory content type cache before each test.
+
+    A transactional test ends by emptying the tables; one with serialized
+    rollback puts the rows back only when it finds the serialized copy on its
+    connection, which a test driving Playwright's event loop may not.  A
+    cached content type whose row is gone then breaks a foreign key (the
+    admin's LogEntry) far from the cause.  Looked up again, it is found or
+    made anew.
+    """
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+
+
 @pytest.fixture(scope="session")
 def httpserver_listen_address():
     # pytest-httpserver's one server per worker listens on "localhost" by
