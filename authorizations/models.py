@@ -300,7 +300,10 @@ class Endpoint(models.Model):
         The shape rendering, the checks and the config format take.  Sorted
         here, so headers fetched without an ORDER BY (the flows') keep it.
         """
-        headers = sorted(self.headers.all(), key=lambda h: (h.position, h.pk))
+        headers = getattr(self, "_fetched_headers", None)
+        if headers is None:
+            headers = self.headers.all()
+        headers = sorted(headers, key=lambda h: (h.position, h.pk))
         return [{"name": h.name, "value": h.value} for h in headers]
 
     def clean(self):
@@ -408,3 +411,25 @@ class TestRun(models.Model):
 
     def get_absolute_url(self):
         return reverse("admin:authorizations_testrun", args=[self.pk])
+
+
+def endpoints_by_kind(authorization: Authorization) -> dict[str, Endpoint]:
+    """Return an authorization's endpoints by kind, each with its headers.
+
+    What a flow reads on every run, in two queries without ORDER BY: Django's
+    prefetching and ordering cost more here than the SQL itself.
+    """
+    endpoints = {
+        endpoint.kind: endpoint
+        for endpoint in Endpoint.objects.filter(authorization=authorization).order_by()
+    }
+    fetched: dict[int, list[Header]] = {
+        endpoint.pk: [] for endpoint in endpoints.values()
+    }
+    headers = Header.objects.filter(endpoint__authorization=authorization).order_by()
+    for header in headers:
+        fetched[header.endpoint_id].append(header)
+    for endpoint in endpoints.values():
+        endpoint.authorization = authorization  # the caller's, not a query
+        endpoint._fetched_headers = fetched[endpoint.pk]  # header_dicts() reads them
+    return endpoints

@@ -18,11 +18,9 @@ from email.message import Message
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-from django.db.models import Prefetch
-
 from authorizations import http, types
 from authorizations.flows.steps import FlowError, Step, StepLog, body_text
-from authorizations.models import Header
+from authorizations.models import endpoints_by_kind
 from authorizations.plain_data import DataLimitError
 from authorizations.rendering import (
     EndpointRenderError,
@@ -101,13 +99,7 @@ class Reply:
 
 def endpoints_of(authorization) -> dict:
     """Return an authorization's endpoints by kind, their headers fetched with them."""
-    # No ORDER BY: the endpoints go into a mapping by kind, header_dicts()
-    # sorts the headers, and the default order would join the authorization
-    # and its app only to sort by them.
-    endpoints = authorization.endpoints.order_by().prefetch_related(
-        Prefetch("headers", queryset=Header.objects.order_by())
-    )
-    return {endpoint.kind: endpoint for endpoint in endpoints}
+    return endpoints_by_kind(authorization)
 
 
 def endpoint_label(endpoint) -> str:
