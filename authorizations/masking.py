@@ -122,9 +122,41 @@ class SecretMasker:
         forms = tuple(sorted(form for form in candidates if form in text))
         if not forms:
             return text
+        if all(len(form) >= self.MIN_ANYWHERE for form in forms):
+            return self._mask_spans(text, forms)
         return self._pattern(forms).sub(
             lambda match: self._replacements[match.group()], text
         )
+
+    def _mask_spans(self, text: str, forms) -> str:
+        """Mask every occurrence of long ``forms``, found by plain search.
+
+        Occurrences that overlap (a secret containing another, two secrets
+        written back to back and sharing characters) become one masked span,
+        so no part of either stays in clear; no pattern is compiled.
+        """
+        found = []
+        for form in forms:
+            start = text.find(form)
+            while start != -1:
+                found.append((start, start + len(form), form))
+                start = text.find(form, start + 1)
+        found.sort()
+        spans: list[list] = []
+        for start, end, form in found:
+            if spans and start < spans[-1][1]:
+                last = spans[-1]
+                last[1] = max(last[1], end)
+                if len(form) > len(last[2]):
+                    last[2] = form
+            else:
+                spans.append([start, end, form])
+        parts, position = [], 0
+        for start, end, form in spans:
+            parts += [text[position:start], self._replacements[form]]
+            position = end
+        parts.append(text[position:])
+        return "".join(parts)
 
     def value(self, text: str) -> str:
         """Mask the secrets in data (a URL, header value, body or output)."""

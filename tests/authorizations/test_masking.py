@@ -82,6 +82,12 @@ def test_a_secret_containing_another_is_masked_whole():
     assert masker.value("tok_12345678_and_more") == "••••more"
 
 
+def test_overlapping_long_secrets_leave_no_part_of_either_in_clear():
+    masker = SecretMasker(["AAAAAAAAbbbb", "bbbbCCCCCCCCCC"])
+    masked = masker.value("x AAAAAAAAbbbbCCCCCCCCCC y")
+    assert "AAAAAAAA" not in masked and "CCCCCCCCCC" not in masked
+
+
 def test_credential_headers_are_masked_whole_others_by_their_secrets():
     masker = SecretMasker([LONG])
     assert masker.header("Authorization", "Bearer literal-token-1234") == (
