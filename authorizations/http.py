@@ -18,6 +18,7 @@ logged, at DEBUG.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import contextvars
 import functools
@@ -26,6 +27,7 @@ import http.client
 import ipaddress
 import itertools
 import logging
+import os
 import re
 import socket
 import ssl
@@ -563,29 +565,49 @@ def _resolve(host: str, port: int, timeout: float) -> list[ipaddress._BaseAddres
     return addresses
 
 
+# Lookups run on a few reused threads: starting a thread per request costs
+# more than a lookup answered from /etc/hosts or a local cache.  A lookup that
+# hangs holds its thread until the C library gives up; with all of them held,
+# later lookups wait in the queue and time out all the same.
+_LOOKUP_THREADS = 8
+_lookups: concurrent.futures.ThreadPoolExecutor | None = None
+_lookups_lock = threading.Lock()
+
+
+def _lookup_pool() -> concurrent.futures.ThreadPoolExecutor:
+    global _lookups
+    with _lookups_lock:
+        if _lookups is None:
+            _lookups = concurrent.futures.ThreadPoolExecutor(
+                max_workers=_LOOKUP_THREADS, thread_name_prefix="outbound dns"
+            )
+        return _lookups
+
+
+def _forget_lookup_pool() -> None:
+    # A forked child (a Celery worker) has none of its parent's threads.
+    global _lookups, _lookups_lock
+    _lookups, _lookups_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_lookup_pool)
+
+
 def _getaddrinfo_within(timeout: float, host: str, port: int) -> list:
     """Call getaddrinfo, giving up after ``timeout`` seconds.
 
     The C library's lookup cannot be interrupted, and its own retries can
-    take longer than the whole exchange may: it runs in a thread of its own,
-    which is left to finish alone when the time is up.
+    take longer than the whole exchange may: it runs on a thread of the
+    lookup pool, which is left to finish alone when the time is up.
     """
-    outcome: dict[str, object] = {}
-
-    def look_up():
-        try:
-            outcome["answers"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except BaseException as error:  # handed to the caller's thread
-            outcome["error"] = error
-
-    thread = threading.Thread(target=look_up, name=f"resolve {host}", daemon=True)
-    thread.start()
-    thread.join(max(timeout, 0))
-    if thread.is_alive():
-        raise TimeoutError(host)
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["answers"]
+    lookup = _lookup_pool().submit(
+        socket.getaddrinfo, host, port, type=socket.SOCK_STREAM
+    )
+    try:
+        return lookup.result(timeout=max(timeout, 0))
+    except concurrent.futures.TimeoutError:
+        lookup.cancel()  # if it has not started, it never will
+        raise TimeoutError(host) from None
 
 
 def check_destination(url: str, *, timeout: float | None = None) -> str:
@@ -663,6 +685,16 @@ class _Watchdog:
 
 
 _watchdog = _Watchdog()
+
+
+def _new_watchdog() -> None:
+    # A forked child has no watchdog thread, and maybe a lock the parent's
+    # thread held at the fork: it starts afresh.
+    global _watchdog
+    _watchdog = _Watchdog()
+
+
+os.register_at_fork(after_in_child=_new_watchdog)
 
 
 class _Deadline:
