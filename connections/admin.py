@@ -5,7 +5,9 @@ filtered nor looked up through the URL.
 """
 
 from django.contrib import admin
-from django.utils.html import format_html_join
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
 from authorizations.masking import mask_secret
 from connections.models import ConnectedAccount
@@ -14,6 +16,8 @@ from console.admin_filters import (
     AutocompleteRelatedFilter,
 )
 from console.admin_mixins import ConsoleAdminMixin, SecretSafeAdminMixin
+
+HISTORY_SHOWN = 50
 
 
 @admin.register(ConnectedAccount)
@@ -48,6 +52,7 @@ class ConnectedAccountAdmin(
         "last_error",
         "created_at",
         "updated_at",
+        "history",
     ]
     readonly_fields = [name for name in fields if name != "status"]
 
@@ -67,6 +72,33 @@ class ConnectedAccountAdmin(
     def connected_through(self, obj):
         # Plain text: account managers may not open authorization pages.
         return f"{obj.authorization} ({obj.authorization.get_type_display()})"
+
+    @admin.display(description="history")
+    def history(self, obj):
+        # The newest events: an account refreshed hourly for a year has
+        # thousands, and a page needs the recent ones.
+        events = obj.events.select_related("actor")[:HISTORY_SHOWN]
+        if not events:
+            return "Nothing yet"
+        return format_html(
+            '<table class="account-history"><thead><tr><th>When</th><th>What</th>'
+            "<th>Result</th><th>By</th><th>Details</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        date_format(localtime(event.at), "Y-m-d H:i:s"),
+                        event.get_kind_display(),
+                        "OK" if event.ok else "Failed",
+                        event.actor or event.via or "—",
+                        event.detail,
+                    )
+                    for event in events
+                ),
+            ),
+        )
 
     @admin.display(description="credentials")
     def masked_credentials(self, obj):

@@ -13,7 +13,13 @@ class ConnectedAccount(models.Model):
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
-        EXPIRED = "expired", "Expired"
+        # Due for a refresh: its token expires within the refresh window.
+        EXPIRING_SOON = "expiring_soon", "Expiring soon"
+        # The provider refused the refresh (invalid_grant, invalid_client):
+        # only the end user connecting again helps.
+        NEEDS_RECONNECT = "needs_reconnect", "Needs reconnect"
+        # A transient failure (5xx, 408, 429, a timeout): the old tokens are
+        # kept and the refresh is tried again later.
         ERROR = "error", "Error"
         REVOKED = "revoked", "Revoked"
 
@@ -53,11 +59,25 @@ class ConnectedAccount(models.Model):
         blank=True,
         related_name="+",
     )
+    # Counts every write of the credentials: a writer that read version n
+    # writes only where the row still says n (compare-and-swap).
+    version = models.PositiveBigIntegerField(default=0)
+    # Who may refresh the account now, and until when: a lease taken by
+    # compare-and-swap, so one refresher at a time across processes and
+    # machines, on SQLite too.
+    refresh_lease_owner = models.CharField(max_length=64, blank=True)
+    refresh_lease_until = models.DateTimeField(null=True, blank=True)
+    # Transient failures in a row, and when to try again (backoff).
+    failed_attempts = models.PositiveIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-updated_at"]
+        indexes = [
+            models.Index(fields=["status", "expires_at"], name="account_due_refresh"),
+        ]
 
     def __str__(self):
         return self.user_identity
@@ -65,3 +85,45 @@ class ConnectedAccount(models.Model):
     @property
     def app(self):
         return self.authorization.app
+
+
+class AccountEvent(models.Model):
+    """One thing that happened to a connected account, in its history.
+
+    Who or what did it, when, and how it went, in words; never a secret.
+    """
+
+    class Kind(models.TextChoices):
+        CONNECTED = "connected", "Connected"
+        RECONNECTED = "reconnected", "Reconnected"
+        REFRESHED = "refreshed", "Refreshed"
+        REFRESH_FAILED = "refresh_failed", "Refresh failed"
+        VERIFIED = "verified", "Verified"
+        VERIFY_FAILED = "verify_failed", "Verification failed"
+        REVOKED = "revoked", "Revoked"
+        SECRET_CHANGED = "secret_changed", "Secret changed"
+        REVEALED = "revealed", "Secret revealed"
+
+    account = models.ForeignKey(
+        ConnectedAccount, on_delete=models.CASCADE, related_name="events"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    ok = models.BooleanField(default=True)
+    # A staff member, or none when a job did it (``via`` says which).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    via = models.CharField(max_length=64, blank=True)
+    detail = models.TextField(blank=True, validators=[validate_no_nul_character])
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["account", "-at"], name="event_by_account")]
+
+    def __str__(self):
+        return f"{self.account} · {self.get_kind_display()}"

@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from connections.models import ConnectedAccount
+from connections.history import record_event
+from connections.models import AccountEvent, ConnectedAccount
 from console.validators import validate_no_nul_character
 
 
@@ -46,9 +47,10 @@ def account_store_flow_result(*, authorization, result, user) -> ConnectedAccoun
         found = found.filter(account_id=result.account_id)
     else:
         found = found.filter(account_id="", user_identity=result.user_identity)
-    account = found.order_by("pk").first() or ConnectedAccount(
-        authorization=authorization
-    )
+    account = found.order_by("pk").first()
+    created = account is None
+    if created:
+        account = ConnectedAccount(authorization=authorization)
     now = timezone.now()
     account.user_identity = result.user_identity
     account.account_id = result.account_id
@@ -66,8 +68,19 @@ def account_store_flow_result(*, authorization, result, user) -> ConnectedAccoun
             f"The provider's {nul} contains a NUL character (U+0000), which "
             "cannot be stored."
         )
+    account.refresh_lease_owner, account.refresh_lease_until = "", None
+    account.failed_attempts, account.retry_at = 0, None
     account.full_clean(exclude=["authorization", "connected_by", "credentials"])
+    if not created:
+        account.version += 1  # the credentials change: a refresher's read is stale
     account.save()
+    record_event(
+        account,
+        AccountEvent.Kind.CONNECTED if created else AccountEvent.Kind.RECONNECTED,
+        detail=f"Connected as {account.user_identity}",
+        actor=user,
+        via="Test authorization",
+    )
     return account
 
 

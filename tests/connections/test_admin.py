@@ -38,7 +38,7 @@ def accounts():
         authorization=AuthorizationFactory(app=globex, type="api_key"),
         user_identity="bob@globex.example.com",
         account_id="globex-2002",
-        status=ConnectedAccount.Status.EXPIRED,
+        status=ConnectedAccount.Status.NEEDS_RECONNECT,
     )
     return alice, bob
 
@@ -50,7 +50,7 @@ def test_changelist_columns(admin_client, accounts):
         assert f"column-{column}" in listing
     assert '<td class="field-app">Acme</td>' in listing
     assert '<td class="field-type">OAuth2.0</td>' in listing
-    assert '<td class="field-status">Expired</td>' in listing
+    assert '<td class="field-status">Needs reconnect</td>' in listing
 
 
 @pytest.mark.parametrize(
@@ -58,7 +58,7 @@ def test_changelist_columns(admin_client, accounts):
     [
         ({"q": "alice@"}, "alice@", "bob@"),
         ({"q": "globex-2002"}, "bob@", "alice@"),
-        ({"status__exact": "expired"}, "bob@", "alice@"),
+        ({"status__exact": "needs_reconnect"}, "bob@", "alice@"),
         ({"authorization__type__exact": "oauth2"}, "alice@", "bob@"),
     ],
 )
@@ -141,3 +141,28 @@ def test_connected_accounts_have_their_own_section_on_the_index(admin_client):
     assert "connectedaccount" not in {
         m["object_name"].lower() for m in sections["authorizations"]["models"]
     }
+
+
+def test_the_account_page_shows_its_history_newest_first(member_client):
+    from connections.history import record_event
+    from connections.models import AccountEvent
+
+    account = ConnectedAccountFactory(user_identity="carol@example.com")
+    record_event(account, AccountEvent.Kind.CONNECTED, detail="Connected as carol")
+    record_event(
+        account,
+        AccountEvent.Kind.REFRESH_FAILED,
+        ok=False,
+        detail="The provider refused the refresh token (invalid_grant).",
+        via="refresh_tokens",
+    )
+    client = member_client("Account managers")
+
+    page = client.get(
+        f"/admin/connections/connectedaccount/{account.pk}/change/"
+    ).content.decode()
+
+    refused = page.index("The provider refused the refresh token (invalid_grant).")
+    connected = page.index("Connected as carol")
+    assert refused < connected
+    assert "Refresh failed" in page and "refresh_tokens" in page and "Failed" in page

@@ -133,3 +133,47 @@ def test_the_move_reverses_and_keeps_the_rows(before_the_move):
     assert ContentType.objects.filter(
         app_label="authorizations", model="connectedaccount"
     ).exists()
+
+
+STATES_BEFORE = [
+    ("connections", "0003_refuse_nul_in_identity"),
+    ("authorizations", "0006_flow_settings_and_test_runs"),
+]
+
+
+@pytest.fixture
+def before_the_states():
+    old_apps = migrate(STATES_BEFORE)
+    yield old_apps
+    migrate(latest())
+
+
+def test_an_expired_account_becomes_due_for_a_refresh(before_the_states):
+    App = before_the_states.get_model("apps", "App")
+    Authorization = before_the_states.get_model("authorizations", "Authorization")
+    Account = before_the_states.get_model("connections", "ConnectedAccount")
+    app = App.objects.create(name="Acme", slug="acme")
+    authorization = Authorization.objects.create(app=app, name="OAuth", type="oauth2")
+    statuses = ["active", "expired", "error", "revoked"]
+    pks = {
+        status: Account.objects.create(
+            authorization=authorization,
+            user_identity=f"{status}@example.com",
+            credentials={"access_token": "t"},
+            status=status,
+        ).pk
+        for status in statuses
+    }
+
+    migrate(latest())
+
+    assert {
+        status: ConnectedAccount.objects.get(pk=pk).status for status, pk in pks.items()
+    } == {
+        "active": "active",
+        "expired": "expiring_soon",
+        "error": "error",
+        "revoked": "revoked",
+    }
+    account = ConnectedAccount.objects.get(pk=pks["active"])
+    assert (account.version, account.failed_attempts) == (0, 0)

@@ -177,6 +177,14 @@ def test_a_second_run_updates_the_same_account(httpserver, staff, session):
 
     account = ConnectedAccount.objects.get()
     assert account.credentials == {"api_key": "second-key-0002"}
+    assert account.version == 1  # written twice: a refresher's read is stale
+    # The history says it, newest first, by whom, and shows no key.
+    events = list(account.events.values_list("kind", "actor", "via", "detail"))
+    identity = "Connected as Jason Fried / jason@basecamp.com"
+    assert events == [
+        ("reconnected", staff.pk, "Test authorization", identity),
+        ("connected", staff.pk, "Test authorization", identity),
+    ]
 
 
 @pytest.mark.parametrize(
