@@ -4,7 +4,9 @@ Run as ``.venv/bin/python bench/changelist.py [--apps N] [--rounds R]``.
 
 Builds, in a throwaway SQLite database, N apps (default 10,000), one OAuth2.0
 authorization each with two endpoints (user info and token, one header
-each), so 2N endpoints, and one connected account per app.  Three apps are
+each), so 2N endpoints, and one connected account per app (in every status,
+with expiry, refresh and verify times and some errors, so that every column
+of the account list has something to show).  Three apps are
 wider, so that query counts can be compared as a page's inlines grow: their
 authorizations number 1, 10 and 30, and their user info endpoints carry 1, 10
 and 30 headers.
@@ -19,12 +21,14 @@ each round gives one ratio and the median is printed.  The time is this
 process's CPU time: the client, the admin and SQLite all run in it, and other
 processes' load (this machine is shared) does not count against either side.
 Goals: ≤ 1.5× on every page, and query counts that do not grow with the
-number of inline rows.
+number of inline rows.  The connected-accounts changelist (issue 9 §7) gets a
+line of its own: its ratio and both sides' query counts.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import shutil
 import statistics
@@ -52,6 +56,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.urls import clear_url_caches, path, reverse  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from apps.models import App  # noqa: E402
 from authorizations.models import Authorization, Endpoint, Header  # noqa: E402
@@ -135,14 +140,29 @@ def build(n_apps: int) -> dict:
                 for n in range(width - 1)
             ]
         )
+    # Accounts in every status, expiring from an hour ago to days ahead,
+    # refreshed and verified at various times, one in three with an error:
+    # each column of the account list has something to say.
+    now = timezone.now()
+    statuses = ConnectedAccount.Status.values
     accounts = ConnectedAccount.objects.bulk_create(
         [
             ConnectedAccount(
                 authorization=authorization,
                 user_identity=f"user{authorization.pk}@example.com",
                 credentials={"access_token": f"token-{authorization.pk}"},
+                status=statuses[n % len(statuses)],
+                expires_at=now + dt.timedelta(minutes=(n % 500) * 7 - 60),
+                last_refreshed_at=now - dt.timedelta(minutes=n % 1000),
+                last_verified_at=now - dt.timedelta(hours=n % 50) if n % 4 else None,
+                last_error=(
+                    "The token endpoint answered 400 invalid_grant: the refresh "
+                    f"token was revoked or has expired (attempt {n % 7})"
+                    if n % 3 == 0
+                    else ""
+                ),
             )
-            for authorization in authorizations
+            for n, authorization in enumerate(authorizations)
         ],
         batch_size=BATCH,
     )
@@ -184,10 +204,20 @@ def stock_site() -> admin.AdminSite:
         inlines=[inline(Header)],
         list_display=["__str__", "method", "url", "body_format"],
     )
+    # The account list's columns as fields: the console shows the same ones
+    # in words (status badge, "in 12 minutes", "3 hours ago", the error cut).
     stock(
         ConnectedAccount,
         ["authorization"],
-        list_display=["user_identity", "authorization", "status", "expires_at"],
+        list_display=[
+            "user_identity",
+            "authorization",
+            "status",
+            "expires_at",
+            "last_refreshed_at",
+            "last_verified_at",
+            "last_error",
+        ],
     )
     return site
 
@@ -338,6 +368,12 @@ def main() -> int:
         print(f"{prefix} queries at {WIDTHS} inline rows: {counts}")
         if len(set(counts)) > 1:
             grown.append(prefix)
+    [account_list] = [row for row in rows if row[0] == "account changelist"]
+    print(
+        f"\nconnected-accounts changelist at {ConnectedAccount.objects.count()} "
+        f"accounts: {account_list[1]:.2f}× the stock ModelAdmin (goal ≤ {GOAL}×), "
+        f"{account_list[2]} queries (stock {account_list[3]})"
+    )
     print(f"\nworst time ratio {worst:.2f}× (goal ≤ {GOAL}×); ", end="")
     print("query counts constant" if not grown else f"queries grow: {grown}")
     return 0 if worst <= GOAL and not grown else 1

@@ -4,7 +4,10 @@ Credentials are shown masked and read-only, and can neither be searched,
 filtered nor looked up through the URL.
 """
 
+import datetime as dt
+
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
@@ -18,6 +21,53 @@ from console.admin_filters import (
 from console.admin_mixins import ConsoleAdminMixin, SecretSafeAdminMixin
 
 HISTORY_SHOWN = 50
+# An active account whose token expires this soon is shown as expiring soon,
+# whether or not the refresh job has marked it yet.
+EXPIRING_SOON_WITHIN = dt.timedelta(minutes=15)
+# How much of the last error the list shows; the whole text is its tooltip.
+ERROR_SHOWN = 80
+
+Status = ConnectedAccount.Status
+
+# Largest unit first: a span is told in the largest unit it reaches.
+UNITS = (
+    (365 * 86400, "year"),
+    (30 * 86400, "month"),
+    (7 * 86400, "week"),
+    (86400, "day"),
+    (3600, "hour"),
+    (60, "minute"),
+)
+
+
+def span_in_words(delta: dt.timedelta) -> str | None:
+    """Say how long `delta` is ("12 minutes", "3 hours"); None under a minute.
+
+    Told to the nearest minute, so a token set to expire in 12 minutes still
+    says 12 a moment later, then in the largest unit it reaches, rounded down.
+    """
+    seconds = round(abs(delta.total_seconds()) / 60) * 60
+    for size, unit in UNITS:
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return None
+
+
+def exact_time(moment: dt.datetime) -> str:
+    return date_format(localtime(moment), "Y-m-d H:i:s T")
+
+
+def shown_status(account: ConnectedAccount, now: dt.datetime) -> tuple[str, str]:
+    """Return the status to show (value, words): an active account whose token
+    expires within EXPIRING_SOON_WITHIN is expiring soon already."""
+    if (
+        account.status == Status.ACTIVE
+        and account.expires_at is not None
+        and account.expires_at - now <= EXPIRING_SOON_WITHIN
+    ):
+        return Status.EXPIRING_SOON.value, Status.EXPIRING_SOON.label
+    return account.status, account.get_status_display()
 
 
 @admin.register(ConnectedAccount)
@@ -27,8 +77,19 @@ class ConnectedAccountAdmin(
     ConsoleAdminMixin,
     admin.ModelAdmin,
 ):
-    unlisted_secret_fields = ("credentials",)
-    list_display = ["user_identity", "app", "type", "status", "expires_at"]
+    # The authorization's client secret is joined in for the app and type
+    # columns; none of them reads it, so no row decrypts it.
+    unlisted_secret_fields = ("credentials", "authorization__client_secret")
+    list_display = [
+        "user_identity",
+        "app",
+        "type",
+        "status_badge",
+        "expires_in",
+        "last_refreshed",
+        "last_verified",
+        "last_error_in_words",
+    ]
     list_filter = [
         ("authorization__app", AutocompleteRelatedFilter),
         "authorization__type",
@@ -56,6 +117,9 @@ class ConnectedAccountAdmin(
     ]
     readonly_fields = [name for name in fields if name != "status"]
 
+    class Media:
+        css = {"all": ["admin-console/accounts.css"]}
+
     def has_add_permission(self, request):
         # Accounts come from completed authorizations, not from typing them in.
         return False
@@ -67,6 +131,55 @@ class ConnectedAccountAdmin(
     @admin.display(description="type", ordering="authorization__type")
     def type(self, obj):
         return obj.authorization.get_type_display()
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        value, words = shown_status(obj, timezone.now())
+        return format_html(
+            '<span class="account-status account-status-{}">{}</span>', value, words
+        )
+
+    @admin.display(description="expires", ordering="expires_at")
+    def expires_in(self, obj):
+        if obj.expires_at is None:
+            return "—"
+        delta = obj.expires_at - timezone.now()
+        words = span_in_words(delta)
+        if delta.total_seconds() > 0:
+            words = f"in {words}" if words else "in less than a minute"
+        else:
+            words = f"expired {words} ago" if words else "expired just now"
+        return format_html(
+            '<span title="{}">{}</span>', exact_time(obj.expires_at), words
+        )
+
+    def _ago(self, moment):
+        if moment is None:
+            return "never"
+        words = span_in_words(timezone.now() - moment)
+        return format_html(
+            '<span title="{}">{}</span>',
+            exact_time(moment),
+            f"{words} ago" if words else "just now",
+        )
+
+    @admin.display(description="last refresh", ordering="last_refreshed_at")
+    def last_refreshed(self, obj):
+        return self._ago(obj.last_refreshed_at)
+
+    @admin.display(description="last verified", ordering="last_verified_at")
+    def last_verified(self, obj):
+        return self._ago(obj.last_verified_at)
+
+    @admin.display(description="last error")
+    def last_error_in_words(self, obj):
+        error = " ".join(obj.last_error.split())
+        if not error:
+            return "—"
+        shown = error if len(error) <= ERROR_SHOWN else error[: ERROR_SHOWN - 1] + "…"
+        return format_html(
+            '<span class="account-error" title="{}">{}</span>', obj.last_error, shown
+        )
 
     @admin.display(description="authorization")
     def connected_through(self, obj):

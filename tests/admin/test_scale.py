@@ -5,14 +5,19 @@ that does not depend on the machine: query counts that stay constant as rows,
 inline rows and related tables grow, and pages that never list every app.
 """
 
+import datetime as dt
+import itertools
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.models import App
+from connections.models import ConnectedAccount
 from tests.factories import (
     AppFactory,
     AuthorizationFactory,
@@ -24,6 +29,10 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 FEW, MANY = 3, 30
+# The connected-accounts list: session, user, the count with and without
+# filters and the page's rows (5); the app filter adds the chosen app (read
+# by the filter and by its choices: 7). Nothing per row.
+ACCOUNT_LIST_QUERIES = 7
 
 
 def queries(client, url: str) -> int:
@@ -80,6 +89,48 @@ def test_changelist_filtered_by_app_queries_do_not_grow(admin_client, name):
     add_rows(MANY - FEW)
 
     assert queries(admin_client, url) == few
+
+
+def add_accounts(count: int, app, user) -> None:
+    """Add `count` accounts of `app` in every status, with every column filled."""
+    now = timezone.now()
+    statuses = itertools.cycle(ConnectedAccount.Status.values)
+    for n in range(count):
+        ConnectedAccountFactory(
+            authorization=AuthorizationFactory(app=app, type="oauth2"),
+            status=next(statuses),
+            expires_at=now + dt.timedelta(minutes=10 * n - 60),
+            last_refreshed_at=now - dt.timedelta(minutes=n),
+            last_verified_at=now - dt.timedelta(hours=n) if n % 2 else None,
+            last_error=f"The provider answered 503 <{n}>" * (n % 3),
+            connected_by=user,
+        )
+
+
+ACCOUNT_LISTS = [
+    "",
+    "?q=example.com",
+    "?status__exact=active",
+    "?authorization__type__exact=oauth2&o=-5",
+    "?authorization__app__id__exact={app}",
+]
+
+
+@pytest.mark.parametrize("query", ACCOUNT_LISTS)
+def test_account_changelist_queries_are_bounded_as_accounts_grow(admin_client, query):
+    app = AppFactory()
+    user = get_user_model().objects.create_user("manager")
+    url = reverse("admin:connections_connectedaccount_changelist") + query.format(
+        app=app.pk
+    )
+    add_accounts(FEW, app, user)
+    few = queries(admin_client, url)
+
+    add_accounts(MANY - FEW, app, user)
+
+    assert ConnectedAccount.objects.count() == MANY
+    assert queries(admin_client, url) == few
+    assert few <= ACCOUNT_LIST_QUERIES
 
 
 def test_app_page_queries_do_not_grow_with_its_authorizations(admin_client):

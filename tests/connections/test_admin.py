@@ -1,8 +1,11 @@
 import datetime as dt
+import re
+from html import unescape
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from connections.models import ConnectedAccount
 from tests.admin.forms import submit
@@ -46,11 +49,132 @@ def accounts():
 def test_changelist_columns(admin_client, accounts):
     listing = admin_client.get(LIST_URL).content.decode()
 
-    for column in ("user_identity", "app", "type", "status", "expires_at"):
+    for column in (
+        "user_identity",
+        "app",
+        "type",
+        "status_badge",
+        "expires_in",
+        "last_refreshed",
+        "last_verified",
+        "last_error_in_words",
+    ):
         assert f"column-{column}" in listing
     assert '<td class="field-app">Acme</td>' in listing
     assert '<td class="field-type">OAuth2.0</td>' in listing
-    assert '<td class="field-status">Needs reconnect</td>' in listing
+    assert (
+        '<span class="account-status account-status-needs_reconnect">'
+        "Needs reconnect</span>"
+    ) in listing
+
+
+def row_of(listing: str, identity: str) -> str:
+    """The changelist row that shows `identity`."""
+    [row] = [row for row in listing.split("<tr") if f">{identity}<" in row]
+    return row
+
+
+def listed(admin_client, **fields) -> str:
+    ConnectedAccountFactory(user_identity="listed@example.com", **fields)
+    return row_of(admin_client.get(LIST_URL).content.decode(), "listed@example.com")
+
+
+@pytest.mark.parametrize(
+    ("status", "expires_in", "badge"),
+    [
+        ("active", dt.timedelta(hours=1), ("active", "Active")),
+        ("active", None, ("active", "Active")),
+        # Due within 15 minutes: expiring soon, whether or not the refresh
+        # job has marked it yet.
+        ("active", dt.timedelta(minutes=14), ("expiring_soon", "Expiring soon")),
+        ("active", -dt.timedelta(minutes=5), ("expiring_soon", "Expiring soon")),
+        ("expiring_soon", dt.timedelta(minutes=10), ("expiring_soon", "Expiring soon")),
+        ("needs_reconnect", None, ("needs_reconnect", "Needs reconnect")),
+        ("error", dt.timedelta(minutes=1), ("error", "Error")),
+        ("revoked", dt.timedelta(minutes=1), ("revoked", "Revoked")),
+    ],
+)
+def test_status_badge_has_colour_and_words(admin_client, status, expires_in, badge):
+    expires_at = None if expires_in is None else timezone.now() + expires_in
+    row = listed(admin_client, status=status, expires_at=expires_at)
+
+    value, words = badge
+    assert f'<span class="account-status account-status-{value}">{words}</span>' in row
+
+
+@pytest.mark.parametrize(
+    ("expires_in", "words"),
+    [
+        (dt.timedelta(minutes=12), "in 12 minutes"),
+        (dt.timedelta(days=1), "in 1 day"),
+        (dt.timedelta(seconds=20), "in less than a minute"),
+        (-dt.timedelta(hours=3), "expired 3 hours ago"),
+        (-dt.timedelta(seconds=5), "expired just now"),
+        (None, "—"),
+    ],
+)
+def test_expiry_in_words(admin_client, expires_in, words):
+    expires_at = None if expires_in is None else timezone.now() + expires_in
+    row = listed(admin_client, expires_at=expires_at)
+
+    cell = re.search(r'<td class="field-expires_in">(.*?)</td>', row).group(1)
+    assert re.sub(r"<[^>]+>", "", cell) == words
+    if expires_at is not None:
+        # The exact time is the tooltip.
+        assert f'title="{expires_at:%Y-%m-%d %H:%M:%S} UTC"' in cell
+
+
+def test_last_refresh_and_verify_are_relative(admin_client):
+    now = timezone.now()
+    row = listed(
+        admin_client,
+        last_refreshed_at=now - dt.timedelta(minutes=40),
+        last_verified_at=None,
+    )
+
+    assert re.search(
+        r'class="field-last_refreshed"><span title="[^"]+">40 minutes ago<', row
+    )
+    assert '<td class="field-last_verified">never</td>' in row
+
+
+def test_last_error_is_truncated_escaped_and_whole_in_its_title(admin_client):
+    error = (
+        "The provider answered 400 <b>invalid_grant</b>: the refresh token "
+        "was revoked by the user & cannot be used again; reconnect the account."
+    )
+    row = listed(admin_client, last_error=error)
+
+    cell = re.search(r'<td class="field-last_error_in_words">(.*?)</td>', row).group(1)
+    assert "<b>" not in cell
+    assert f'title="{escape(error)}"' in cell
+    shown = re.search(r">([^<]*)</span>", cell).group(1)
+    assert shown.endswith("…") and len(unescape(shown)) == 80
+    assert unescape(shown).startswith("The provider answered 400 <b>invalid_grant</b>")
+
+    no_error = listed_again(admin_client)
+    assert '<td class="field-last_error_in_words">—</td>' in no_error
+
+
+def listed_again(admin_client) -> str:
+    ConnectedAccountFactory(user_identity="clean@example.com", last_error="")
+    return row_of(admin_client.get(LIST_URL).content.decode(), "clean@example.com")
+
+
+def test_changelist_shows_and_decrypts_no_secret(admin_client, accounts, monkeypatch):
+    alice, _ = accounts
+    alice.authorization.client_secret = "client-secret-not-listed-77"
+    alice.authorization.save()
+
+    def refuse(token):
+        raise AssertionError("the changelist decrypted a secret")
+
+    monkeypatch.setattr("console.encryption.decrypt", refuse)
+    listing = admin_client.get(LIST_URL).content.decode()
+
+    assert "alice@acme.example.com" in listing
+    for secret in ("alice-access-token-0001", "client-secret-not-listed-77"):
+        assert secret not in listing
 
 
 @pytest.mark.parametrize(
