@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test install install-dev lint format bench clean
+.PHONY: run test install install-dev lint format bench clean worker
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -25,6 +25,11 @@ run: install
 	$(PY) manage.py import_apps catalog/*.yaml
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py runserver 127.0.0.1:8000
+
+# A Celery worker with its beat schedule: refreshes expiring tokens in the
+# background (Redis at CELERY_BROKER_URL, redis://127.0.0.1:6379/0 by default).
+worker: install
+	$(VENV)/bin/celery -A integry worker --beat --loglevel=info
 
 # pytest-xdist: one worker per core (two in CI); TEST_WORKERS=0 runs the tests
 # in one process (for --pdb).

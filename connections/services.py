@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from connections.history import record_event
@@ -84,4 +85,28 @@ def account_store_flow_result(*, authorization, result, user) -> ConnectedAccoun
     return account
 
 
-__all__ = ["account_store_flow_result"]
+def accounts_due_for_refresh(within, limit: int | None = None) -> list[int]:
+    """Return the accounts whose tokens expire within ``within``, soonest first.
+
+    Accounts that can be refreshed now: active, expiring soon, or in error
+    and past their backoff.  Revoked and needs-reconnect ones wait for a
+    person.
+    """
+    now = timezone.now()
+    due = (
+        ConnectedAccount.objects.filter(
+            status__in=[
+                ConnectedAccount.Status.ACTIVE,
+                ConnectedAccount.Status.EXPIRING_SOON,
+                ConnectedAccount.Status.ERROR,
+            ],
+            expires_at__lte=now + within,
+        )
+        .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+        .order_by("expires_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    return list(due[:limit] if limit else due)
+
+
+__all__ = ["account_store_flow_result", "accounts_due_for_refresh"]

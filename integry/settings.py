@@ -129,6 +129,19 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# Background refresh (integry/celery.py, connections/tasks.py): Redis in
+# production; `make worker` runs a worker with its beat schedule.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
+CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves it queued
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BEAT_SCHEDULE = {
+    "refresh-due-accounts": {
+        "task": "connections.tasks.refresh_due_accounts",
+        "schedule": env.float("REFRESH_EVERY_SECONDS", default=60.0),
+    }
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -97,3 +97,28 @@ def pytest_report_header(config):
         "browser tests: SKIPPED - Chromium is not installed "
         "(apt-get install -y chromium to run them)"
     )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Refuse a transactional test without serialized rollback.
+
+    Its flush recreates the content types under new ids (post_migrate), and
+    the next serialized test's restore then collides with them: every
+    transactional test here rolls back serialized.
+    """
+    offenders = []
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        transactional = (marker and marker.kwargs.get("transaction")) or (
+            "transactional_db" in item.fixturenames
+        )
+        serialized = (marker and marker.kwargs.get("serialized_rollback")) or (
+            "django_db_serialized_rollback" in item.fixturenames
+        )
+        if transactional and not serialized:
+            offenders.append(item.nodeid)
+    if offenders:
+        raise pytest.UsageError(
+            "These transactional tests need serialized_rollback=True "
+            "(see tests/conftest.py): " + ", ".join(offenders[:5])
+        )

@@ -36,7 +36,7 @@ from tests.factories import ConnectedAccountFactory, OAuth2AuthorizationFactory
 from tests.peers.console import oauth2_authorization, token_endpoint
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.usefixtures("allow_loopback"),
 ]
 
