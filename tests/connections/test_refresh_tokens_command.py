@@ -6,12 +6,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.utils import timezone
 
-from authorizations.defaults import OAUTH2_TOKEN_REQUEST
 from connections.models import ConnectedAccount
-from tests.factories import ConnectedAccountFactory, OAuth2AuthorizationFactory
-from tests.peers.console import token_endpoint
+from tests.connections.helpers import account_expiring_in, refreshable_authorization
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -19,30 +16,14 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.fixture
 def due_accounts(httpserver, settings):
     settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
-    httpserver.expect_request("/token", method="POST").respond_with_json(
-        {"access_token": "fresh-access-0001", "expires_in": 3600}
+    authorization = refreshable_authorization(
+        httpserver, {"access_token": "fresh-access-0001", "expires_in": 3600}
     )
-    authorization = OAuth2AuthorizationFactory(client_auth="client_secret_post")
-    token_endpoint(
-        authorization,
-        httpserver.url_for("/token"),
-        OAUTH2_TOKEN_REQUEST,
-        body_format="form",
-    )
-    soon = timezone.now() + dt.timedelta(minutes=5)
     due = [
-        ConnectedAccountFactory(
-            authorization=authorization,
-            credentials={"access_token": "old", "refresh_token": f"refresh-{n:04}"},
-            expires_at=soon,
-        )
+        account_expiring_in(authorization, dt.timedelta(minutes=5), f"refresh-{n:04}")
         for n in range(6)
     ]
-    ConnectedAccountFactory(
-        authorization=authorization,
-        credentials={"access_token": "old", "refresh_token": "refresh-later"},
-        expires_at=timezone.now() + dt.timedelta(hours=5),
-    )
+    account_expiring_in(authorization, dt.timedelta(hours=5), "refresh-later")
     return due
 
 
@@ -68,7 +49,7 @@ def test_the_due_accounts_are_refreshed_with_a_summary(due_accounts):
         # A reply without a refresh token keeps the old one.
         assert account.credentials["refresh_token"].startswith("refresh-0")
     later = ConnectedAccount.objects.exclude(pk__in=[a.pk for a in due_accounts]).get()
-    assert later.credentials["access_token"] == "old"
+    assert later.credentials["access_token"] == "old-access"
 
 
 def test_limit_refreshes_the_soonest_only(due_accounts):

@@ -14,11 +14,9 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from authorizations.defaults import OAUTH2_TOKEN_REQUEST
 from connections.models import ConnectedAccount
 from connections.tasks import refresh_due_accounts
-from tests.factories import ConnectedAccountFactory, OAuth2AuthorizationFactory
-from tests.peers.console import token_endpoint
+from tests.connections.helpers import account_expiring_in, refreshable_authorization
 
 BROKER = "redis://127.0.0.1:6379/0"
 
@@ -74,32 +72,18 @@ def wait_until(check, seconds=20.0):
 def test_the_beat_task_refreshes_the_due_accounts_through_the_worker(
     httpserver, worker
 ):
-    httpserver.expect_request("/token", method="POST", data=None).respond_with_json(
+    authorization = refreshable_authorization(
+        httpserver,
         {
             "access_token": "new-access-5501",
             "refresh_token": "new-refresh-5502",
             "expires_in": 3600,
             "token_type": "Bearer",
-        }
-    )
-    authorization = OAuth2AuthorizationFactory(client_auth="client_secret_post")
-    token_endpoint(
-        authorization,
-        httpserver.url_for("/token"),
-        OAUTH2_TOKEN_REQUEST,
-        body_format="form",
+        },
     )
     soon = timezone.now() + dt.timedelta(minutes=5)
-    due = ConnectedAccountFactory(
-        authorization=authorization,
-        credentials={"access_token": "old-access", "refresh_token": "old-refresh-77"},
-        expires_at=soon,
-    )
-    later = ConnectedAccountFactory(
-        authorization=authorization,
-        credentials={"access_token": "a", "refresh_token": "r"},
-        expires_at=timezone.now() + dt.timedelta(days=1),
-    )
+    due = account_expiring_in(authorization, dt.timedelta(minutes=5), "old-refresh-77")
+    later = account_expiring_in(authorization, dt.timedelta(days=1), "r")
 
     assert refresh_due_accounts.delay().id
 
