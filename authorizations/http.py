@@ -21,6 +21,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import contextvars
+import datetime as dt
 import functools
 import heapq
 import http.client
@@ -36,6 +37,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import Message
+from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -891,6 +893,23 @@ def keep_alive():
 # --- sending ---------------------------------------------------------------
 
 
+def retry_after_seconds(value: str | None) -> float | None:
+    """Read a Retry-After header: seconds from now, or None when it says none.
+
+    It is either a number of seconds or an HTTP date (RFC 9110 §10.2.3).
+    """
+    value = (value or "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        at = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    return max((at - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
+
+
 def _size(count: int) -> str:
     for unit, name in ((1024 * 1024, "MiB"), (1024, "KiB")):
         if count >= unit and count % unit == 0:
@@ -1293,5 +1312,6 @@ __all__ = [
     "check_headers",
     "check_url",
     "loggable_url",
+    "retry_after_seconds",
     "send",
 ]

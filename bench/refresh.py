@@ -22,6 +22,7 @@ import argparse
 import io
 import json
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -112,7 +113,8 @@ def make_accounts(provider: Provider, count: int) -> Authorization:
         name="OAuth2.0",
         type="oauth2",
         client_id="bench-client",
-        client_secret="bench-client-secret-0000",
+        # Made at run time: the bench's provider checks no client secret.
+        client_secret=secrets.token_urlsafe(24),
         authorize_url="https://provider.example.com/authorize",
         client_auth="client_secret_post",
     )

@@ -49,7 +49,6 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl
 
 from django.conf import settings
@@ -58,10 +57,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from authorizations import http
-from authorizations.flows.calls import call_endpoint, endpoints_of
+from authorizations.flows.calls import call_endpoint
 from authorizations.flows.oauth2 import client_authentication
 from authorizations.flows.steps import FlowError, StepLog
 from authorizations.flows.tokens import BEARER_ONLY, token_checker, tokens_from
+from authorizations.models import endpoints_by_kind
 from authorizations.types import Flow
 from connections.history import record_event
 from connections.models import AccountEvent, ConnectedAccount
@@ -229,7 +229,7 @@ def _refresh_leased(
         reply = call_endpoint(
             log,
             "Refresh",
-            endpoints_of(authorization)["access_token"],
+            endpoints_by_kind(authorization)["access_token"],
             request_body={
                 "grant_type": "refresh_token",
                 "refresh_token": credentials["refresh_token"],
@@ -458,25 +458,15 @@ def backoff_seconds(attempts: int) -> float:
 
 
 def _retry_after(response) -> float | None:
-    """The provider's Retry-After in seconds (RFC 9110 §10.2.3), if it sent one."""
+    """The provider's Retry-After in seconds, capped, if it sent one."""
     if not response:
         return None
     value = next(
         (v for k, v in response.get("headers") or () if k.lower() == "retry-after"),
         None,
     )
-    value = (value or "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return min(float(value), RETRY_AFTER_CAP_SECONDS)
-    try:
-        at = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=dt.UTC)
-    return min(max((at - timezone.now()).total_seconds(), 0.0), RETRY_AFTER_CAP_SECONDS)
+    seconds = http.retry_after_seconds(value)
+    return None if seconds is None else min(seconds, RETRY_AFTER_CAP_SECONDS)
 
 
 def _error_code(response) -> str:

@@ -15,12 +15,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
-from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from authorizations import http, types
 from authorizations.flows.steps import FlowError, Step, StepLog, body_text
-from authorizations.models import endpoints_by_kind
 from authorizations.plain_data import DataLimitError
 from authorizations.rendering import (
     EndpointRenderError,
@@ -95,11 +93,6 @@ class Reply:
     status: int
     data: object
     values: dict
-
-
-def endpoints_of(authorization) -> dict:
-    """Return an authorization's endpoints by kind, their headers fetched with them."""
-    return endpoints_by_kind(authorization)
 
 
 def endpoint_label(endpoint) -> str:
@@ -493,17 +486,14 @@ def _error_despite_success(data, kind: str) -> bool:
 def _retry_after(value: str | None) -> str:
     """Word a Retry-After header: seconds or an HTTP date (RFC 9110 §10.2.3)."""
     value = (value or "").strip()
+    if http.retry_after_seconds(value) is None:
+        return ""
     if value.isdigit():
         return f"; it asks to wait {int(value)} seconds"
-    try:
-        parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return ""
     return f"; it asks to wait until {excerpt(value, limit=40)}"
 
 
 __all__ = [
-    "endpoints_of",
     "FlowAuth",
     "Reply",
     "basic_credentials",

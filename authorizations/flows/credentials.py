@@ -13,11 +13,11 @@ from authorizations.flows.calls import (
     FlowAuth,
     basic_credentials,
     call_endpoint,
-    endpoints_of,
 )
 from authorizations.flows.result import FlowResult
 from authorizations.flows.steps import FlowError, StepLog
 from authorizations.flows.tokens import token_checker, tokens_from
+from authorizations.models import endpoints_by_kind
 
 
 class CredentialsFlow:
@@ -28,7 +28,7 @@ class CredentialsFlow:
     def run(self, authorization, log: StepLog, values: dict) -> FlowResult:
         spec = authorization.spec
         log.secrets_of(values, [f.name for f in spec.credential_fields if f.secret])
-        endpoints = endpoints_of(authorization)
+        endpoints = endpoints_by_kind(authorization)
         auth = None
         if spec.basic_auth:
             user, password = (values.get(name, "") for name in spec.basic_auth)

@@ -11,12 +11,12 @@ from __future__ import annotations
 from requests_oauthlib import OAuth1
 
 from authorizations.callback import callback_url
-from authorizations.flows.calls import FlowAuth, call_endpoint, endpoints_of
+from authorizations.flows.calls import FlowAuth, call_endpoint
 from authorizations.flows.oauth2 import Redirect, with_query
 from authorizations.flows.result import FlowResult
 from authorizations.flows.steps import FlowError, StepLog
 from authorizations.flows.tokens import token_checker, tokens_from
-from authorizations.models import SignatureMethod
+from authorizations.models import SignatureMethod, endpoints_by_kind
 
 
 def signature(authorization, **tokens) -> FlowAuth:
@@ -61,7 +61,7 @@ class OAuth1Flow:
     callback_keys = ("oauth_token", "denied")
 
     def start(self, authorization, log: StepLog, values=None) -> Redirect:
-        endpoints = endpoints_of(authorization)
+        endpoints = endpoints_by_kind(authorization)
         endpoint = endpoints.get("request_token")
         if endpoint is None or not endpoint.url.strip():
             raise FlowError(
@@ -101,7 +101,7 @@ class OAuth1Flow:
                 "token cannot be traded for an access token."
             )
         log.secret(verifier, pending.get("request_token_secret"))
-        endpoints = endpoints_of(authorization)
+        endpoints = endpoints_by_kind(authorization)
         token = pending["request_token"]
         reply = call_endpoint(
             log,

@@ -18,12 +18,11 @@ from authorizations.flows.calls import (
     FlowAuth,
     basic_credentials,
     call_endpoint,
-    endpoints_of,
 )
 from authorizations.flows.result import FlowResult
 from authorizations.flows.steps import FlowError, StepLog
 from authorizations.flows.tokens import BEARER_ONLY, token_checker, tokens_from
-from authorizations.models import ClientAuth, GrantType
+from authorizations.models import ClientAuth, GrantType, endpoints_by_kind
 
 # RFC 6749 §4.1.2.1: what each error the provider may send back means.
 AUTHORIZE_ERRORS = {
@@ -158,7 +157,7 @@ class OAuth2Flow:
         return self._tokens_then_identity(authorization, log, body)
 
     def _tokens_then_identity(self, authorization, log, body) -> FlowResult:
-        endpoints = endpoints_of(authorization)
+        endpoints = endpoints_by_kind(authorization)
         requested = body.get("scope", "")
         reply = call_endpoint(
             log,

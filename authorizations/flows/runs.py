@@ -60,6 +60,12 @@ CALLBACK_PARAMETERS = (
 )
 
 
+ALREADY_USED = (
+    "This sign-in was already used: each one finishes one test run. "
+    "Start a new test. Nothing was stored."
+)
+
+
 class CallbackRefused(Exception):
     """A callback that names no run this session may finish; nothing changed."""
 
@@ -180,11 +186,7 @@ def finish_callback(params, *, user, session) -> TestRun:
             "there, or start a new test here. Nothing was stored."
         )
     if run.status != TestRun.Status.WAITING:
-        raise CallbackRefused(
-            "This sign-in was already used: each one finishes one test run. "
-            "Start a new test. Nothing was stored.",
-            run,
-        )
+        raise CallbackRefused(ALREADY_USED, run)
     log = StepLog(authorization_secrets(run.authorization))
     log.secret(params.get("code"), params.get("oauth_verifier"))
     if run.expires_at and timezone.now() > run.expires_at:
@@ -205,11 +207,7 @@ def finish_callback(params, *, user, session) -> TestRun:
             run,
         )
     if not _claim(run):
-        raise CallbackRefused(
-            "This sign-in was already used: each one finishes one test run. "
-            "Start a new test. Nothing was stored.",
-            run,
-        )
+        raise CallbackRefused(ALREADY_USED, run)
     authorization = run.authorization
     step = log.start("Back from the provider")
     step.notes.append(

@@ -104,6 +104,25 @@ def peer_account(peer, authorization, **fields) -> ConnectedAccount:
     )
 
 
+def assert_each_account_works_and_redeemed_once(peer, accounts, rounds):
+    """After ``rounds`` of refreshes: each account's token works at the peer,
+    it holds the one live refresh token, one new per round, and every spent
+    one was redeemed once."""
+    from oauth2_provider.models import get_access_token_model
+
+    AccessToken = get_access_token_model()
+    for account in accounts:
+        account.refresh_from_db()
+        assert account.version == rounds
+        assert works(peer, account)
+        family = refresh_tokens_of(peer, account)
+        assert family.count() == rounds + 1
+        live = family.filter(revoked=None)
+        assert [t.token for t in live] == [account.credentials["refresh_token"]]
+        for token in family.exclude(revoked=None):
+            assert AccessToken.objects.filter(source_refresh_token=token).count() <= 1
+
+
 def works(peer, account) -> bool:
     """Whether the peer's API accepts the account's access token."""
     answer = requests.get(
@@ -489,7 +508,6 @@ def refresh_tokens_of(peer, account):
 def test_concurrent_refreshers_redeem_each_token_once(
     peer, peer_authorization, accounts_count
 ):
-    from oauth2_provider.models import get_access_token_model
 
     accounts = []
     for _ in range(accounts_count):
@@ -537,18 +555,8 @@ def test_concurrent_refreshers_redeem_each_token_once(
     assert len(results) == rounds * threads * accounts_count
     assert results.count("refreshed") == rounds * accounts_count, sorted(set(results))
     assert set(results) <= {"refreshed", "fresh", "skipped"}
-    AccessToken = get_access_token_model()
+    assert_each_account_works_and_redeemed_once(peer, accounts, rounds)
     for account in accounts:
-        account.refresh_from_db()
-        assert account.version == rounds
-        assert works(peer, account)
-        family = refresh_tokens_of(peer, account)
-        # One new refresh token per round; every spent one redeemed once.
-        assert family.count() == rounds + 1
-        live = family.filter(revoked=None)
-        assert [t.token for t in live] == [account.credentials["refresh_token"]]
-        for token in family.exclude(revoked=None):
-            assert AccessToken.objects.filter(source_refresh_token=token).count() <= 1
         assert account.events.filter(kind=AccountEvent.Kind.REFRESHED).count() == rounds
 
 
@@ -584,7 +592,6 @@ print(json.dumps(results))
     reason="separate processes need a database server (PostgreSQL)",
 )
 def test_concurrent_processes_redeem_each_token_once(peer, peer_authorization):
-    from oauth2_provider.models import get_access_token_model
 
     db = connection.settings_dict
     database_url = (
@@ -634,14 +641,4 @@ def test_concurrent_processes_redeem_each_token_once(peer, peer_authorization):
     )
     assert results.count("refreshed") == rounds * len(accounts)
     assert set(results) <= {"refreshed", "fresh", "skipped"}
-    AccessToken = get_access_token_model()
-    for account in accounts:
-        account.refresh_from_db()
-        assert account.version == rounds
-        assert works(peer, account)
-        family = refresh_tokens_of(peer, account)
-        assert family.count() == rounds + 1
-        live = family.filter(revoked=None)
-        assert [t.token for t in live] == [account.credentials["refresh_token"]]
-        for token in family.exclude(revoked=None):
-            assert AccessToken.objects.filter(source_refresh_token=token).count() <= 1
+    assert_each_account_works_and_redeemed_once(peer, accounts, rounds)
