@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Prefetch
 from django.urls import reverse
 
+import twig
 from authorizations import types
 from authorizations.wording import with_article
 from console.encryption import EncryptedJSONField, EncryptedTextField
@@ -64,6 +65,41 @@ RESERVED_AUTHORIZE_PARAMS = frozenset(
     }
 )
 MAX_AUTHORIZE_PARAMS = 20
+
+
+# The HTTP status codes a provider may use to say a token expired: 401 by
+# default (RFC 6750 §3.1 invalid_token); some answer 403 or 400.
+MAX_EXPIRED_STATUSES = 10
+
+
+def parse_status_codes(value: str) -> list[int]:
+    """Read "401, 403" into [401, 403]; raise ``ValidationError`` on anything else."""
+    codes = []
+    for part in value.replace(",", " ").split():
+        if not part.isdigit() or not 400 <= int(part) <= 599:
+            raise ValidationError(
+                f'"{part[:20]}" is not an HTTP error status code: give codes '
+                "from 400 to 599, separated by commas, such as 401, 403."
+            )
+        if int(part) not in codes:
+            codes.append(int(part))
+    if len(codes) > MAX_EXPIRED_STATUSES:
+        raise ValidationError(
+            f"At most {MAX_EXPIRED_STATUSES} status codes; there are {len(codes)}."
+        )
+    return codes
+
+
+def validate_status_codes(value: str) -> None:
+    parse_status_codes(value)
+
+
+def validate_twig_syntax(value: str) -> None:
+    """A template must compile: its syntax error is said with line and column."""
+    try:
+        twig.compile_template(value)
+    except twig.TemplateError as error:
+        raise ValidationError(str(error)) from None
 
 
 def validate_authorize_params(value) -> None:
@@ -167,6 +203,25 @@ class Authorization(models.Model):
         error_messages={
             "invalid_choice": '"%(value)s" is not an OAuth 1.0 signature method.'
         },
+    )
+    # How Verify knows the stored access token expired, so it refreshes once
+    # and tries again: the user info endpoint answered one of these codes, or
+    # the predicate (a Twig template over ``response``) printed something true.
+    expired_statuses = models.CharField(
+        "expired status codes",
+        max_length=100,
+        default="401",
+        blank=True,
+        validators=[validate_status_codes],
+    )
+    expired_when = models.TextField(
+        "expired when",
+        blank=True,
+        validators=[
+            validate_no_nul_character,
+            MaxLengthValidator(4000),
+            validate_twig_syntax,
+        ],
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -392,6 +447,9 @@ class TestRun(models.Model):
     # The connected account the run created or updated: a plain id, since
     # connections builds on authorizations and not the other way round.
     connected_account_pk = models.PositiveBigIntegerField(null=True, blank=True)
+    # Reconnect: the account this run must update in place (a plain id, as
+    # above); None for a test, which creates or updates by identity.
+    reconnect_account_pk = models.PositiveBigIntegerField(null=True, blank=True)
     state_digest = models.CharField(max_length=64, blank=True, db_index=True)
     session_digest = models.CharField(max_length=64, blank=True)
     pending = EncryptedJSONField(default=dict, blank=True)

@@ -13,6 +13,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
 from authorizations.masking import mask_secret
+from connections import admin_actions
+from connections.admin_views import jobs, reconnect, reveal
 from connections.models import ConnectedAccount
 from console.admin_filters import (
     AutocompleteFilterMediaMixin,
@@ -116,9 +118,18 @@ class ConnectedAccountAdmin(
         "history",
     ]
     readonly_fields = [name for name in fields if name != "status"]
+    actions = admin_actions.ACTIONS
 
     class Media:
         css = {"all": ["admin-console/accounts.css"]}
+
+    def get_urls(self):
+        return [
+            *reconnect.urls(self),
+            *jobs.urls(self),
+            *reveal.urls(self),
+            *super().get_urls(),
+        ]
 
     def has_add_permission(self, request):
         # Accounts come from completed authorizations, not from typing them in.

@@ -78,6 +78,10 @@ class ConnectedAccount(models.Model):
         indexes = [
             models.Index(fields=["status", "expires_at"], name="account_due_refresh"),
         ]
+        # Seeing a token whole is more than changing the account: its own right.
+        permissions = [
+            ("reveal_connectedaccount", "Can reveal the secrets of connected accounts")
+        ]
 
     def __str__(self):
         return self.user_identity
@@ -127,3 +131,64 @@ class AccountEvent(models.Model):
 
     def __str__(self):
         return f"{self.account} · {self.get_kind_display()}"
+
+
+class AccountJob(models.Model):
+    """An admin action on many accounts, worked through in the background.
+
+    Its items say, per account, what happened; the job's page shows them
+    and the progress while it runs.
+    """
+
+    class Action(models.TextChoices):
+        REFRESH = "refresh", "Refresh now"
+        VERIFY = "verify", "Verify"
+        REVOKE = "revoke", "Revoke"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+
+    action = models.CharField(max_length=16, choices=Action.choices)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    total = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} · {self.total} accounts"
+
+
+class AccountJobItem(models.Model):
+    """One account of a job, and what the action did to it (empty: not yet)."""
+
+    job = models.ForeignKey(AccountJob, on_delete=models.CASCADE, related_name="items")
+    # Kept when the account is deleted meanwhile: the item then says "gone".
+    account = models.ForeignKey(
+        ConnectedAccount, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    account_label = models.CharField(max_length=500, blank=True)
+    result = models.CharField(max_length=32, blank=True)
+    message = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["job", "result"], name="job_item_by_result")]
+
+    def __str__(self):
+        return f"{self.job} · {self.account_label}"

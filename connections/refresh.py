@@ -48,7 +48,6 @@ import logging
 import random
 import time
 import uuid
-from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from django.conf import settings
@@ -65,15 +64,18 @@ from authorizations.models import endpoints_by_kind
 from authorizations.types import Flow
 from connections.history import record_event
 from connections.models import AccountEvent, ConnectedAccount
+from connections.outcomes import (
+    ERROR,
+    FRESH,
+    NEEDS_RECONNECT,
+    REFRESHED,
+    SKIPPED,
+    Outcome,
+    gone,
+    outcome,
+)
 
 logger = logging.getLogger(__name__)
-
-REFRESHED = "refreshed"
-FRESH = "fresh"
-SKIPPED = "skipped"
-NEEDS_RECONNECT = "needs_reconnect"
-ERROR = "error"
-GONE = "gone"
 
 # What counts as due without force: the token expires within this window.
 DEFAULT_WINDOW = dt.timedelta(minutes=15)
@@ -90,24 +92,6 @@ RECONNECT_CODES = ("invalid_grant", "invalid_client")
 WAIT_POLL_SECONDS = 0.05
 
 
-@dataclass
-class RefreshOutcome:
-    """What ``refresh_account`` did to one account, in words (masked)."""
-
-    account_id: int
-    # "refreshed" | "fresh" (another worker already did it) | "skipped"
-    # (nothing to do) | "needs_reconnect" | "error" | "gone" (deleted)
-    result: str
-    message: str
-    # Seconds until the next try, after a failure that a retry may cure.
-    retry_after: float | None = None
-
-    @property
-    def ok(self) -> bool:
-        """Whether the account holds working tokens as far as is known."""
-        return self.result in (REFRESHED, FRESH, SKIPPED)
-
-
 def refresh_account(
     account_id: int,
     *,
@@ -118,7 +102,7 @@ def refresh_account(
     within: dt.timedelta = DEFAULT_WINDOW,
     wait_seconds: float = 0.0,
     expected_version: int | None = None,
-) -> RefreshOutcome:
+) -> Outcome:
     """Refresh one account's tokens at its provider, once, whoever else tries.
 
     ``via`` names what asked ("admin", "refresh_tokens", "celery", "verify")
@@ -136,7 +120,7 @@ def refresh_account(
         .first()
     )
     if seen is None:
-        return _gone(account_id)
+        return gone(account_id)
     if expected_version is not None:
         seen = expected_version
     # The lease outlives the slowest exchange the client allows.
@@ -149,8 +133,8 @@ def refresh_account(
         taken = _take_lease(account_id, owner, lease)
     if not taken:
         if not ConnectedAccount.objects.filter(pk=account_id).exists():
-            return _gone(account_id)
-        return _outcome(
+            return gone(account_id)
+        return outcome(
             account_id, SKIPPED, "Another refresh of this account is running."
         )
     try:
@@ -197,23 +181,23 @@ def _release_lease(account_id: int, owner: str) -> None:
 
 def _refresh_leased(
     account_id, *, owner, seen, started, via, actor, force, within
-) -> RefreshOutcome:
+) -> Outcome:
     account = (
         ConnectedAccount.objects.select_related("authorization")
         .filter(pk=account_id)
         .first()
     )
     if account is None:
-        return _gone(account_id)
+        return gone(account_id)
     if account.version != seen or (
         account.last_refreshed_at is not None and account.last_refreshed_at >= started
     ):
-        return _outcome(
+        return outcome(
             account_id, FRESH, "Another worker refreshed the account meanwhile."
         )
     reason = _nothing_to_do(account, force=force, within=within)
     if reason:
-        return _outcome(account_id, SKIPPED, reason)
+        return outcome(account_id, SKIPPED, reason)
 
     authorization = account.authorization
     credentials = dict(account.credentials or {})
@@ -294,7 +278,7 @@ def _refresh_leased(
     if written is not None:
         return written
     logger.info("account %s refreshed via %s", account_id, via)
-    return _outcome(account_id, REFRESHED, detail)
+    return outcome(account_id, REFRESHED, detail)
 
 
 def _nothing_to_do(account, *, force: bool, within: dt.timedelta) -> str:
@@ -333,7 +317,7 @@ def _query_of(account, credentials: dict) -> dict:
     return query
 
 
-def _failed(account, log: StepLog, error: FlowError, *, via, actor) -> RefreshOutcome:
+def _failed(account, log: StepLog, error: FlowError, *, via, actor) -> Outcome:
     """Record a failed refresh: needs reconnect, or an error retried later."""
     step = log.steps[-1] if log.steps else None
     response = step.response if step is not None else None
@@ -348,9 +332,9 @@ def _failed(account, log: StepLog, error: FlowError, *, via, actor) -> RefreshOu
             .first()
         )
         if current is None:
-            return _gone(account.pk)
+            return gone(account.pk)
         if current != account.version:
-            return _outcome(
+            return outcome(
                 account.pk,
                 FRESH,
                 "Another worker refreshed the account meanwhile; the provider "
@@ -377,7 +361,7 @@ def _failed(account, log: StepLog, error: FlowError, *, via, actor) -> RefreshOu
         if written is not None:
             return written
         logger.info("account %s needs a reconnect: %s", account.pk, code)
-        return _outcome(account.pk, NEEDS_RECONNECT, detail)
+        return outcome(account.pk, NEEDS_RECONNECT, detail)
 
     attempts = account.failed_attempts + 1
     wait = _retry_after(response)
@@ -407,7 +391,7 @@ def _failed(account, log: StepLog, error: FlowError, *, via, actor) -> RefreshOu
     if written is not None:
         return written
     logger.info("account %s: refresh failed, retry in %.0f s", account.pk, wait)
-    return _outcome(account.pk, ERROR, detail, retry_after=wait)
+    return outcome(account.pk, ERROR, detail, retry_after=wait)
 
 
 def _transient_kind(error: FlowError, status) -> str:
@@ -442,8 +426,8 @@ def _write(account, changes, *, kind, ok, detail, via, actor, bump=True):
             record_event(account, kind, ok=ok, detail=detail, actor=actor, via=via)
             return None
     if not ConnectedAccount.objects.filter(pk=account.pk).exists():
-        return _gone(account.pk)
-    return _outcome(
+        return gone(account.pk)
+    return outcome(
         account.pk,
         FRESH,
         "The account was changed meanwhile (refreshed or reconnected elsewhere); "
@@ -483,24 +467,4 @@ def _error_code(response) -> str:
     return ""
 
 
-def _gone(account_id: int) -> RefreshOutcome:
-    return _outcome(account_id, GONE, "The account was deleted; nothing to refresh.")
-
-
-def _outcome(account_id, result, message, retry_after=None) -> RefreshOutcome:
-    return RefreshOutcome(
-        account_id=account_id, result=result, message=message, retry_after=retry_after
-    )
-
-
-__all__ = [
-    "ERROR",
-    "FRESH",
-    "GONE",
-    "NEEDS_RECONNECT",
-    "REFRESHED",
-    "SKIPPED",
-    "RefreshOutcome",
-    "backoff_seconds",
-    "refresh_account",
-]
+__all__ = ["backoff_seconds", "refresh_account"]
