@@ -14,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.debug import sensitive_post_parameters
 
 from authorizations import callback, flow_views, samples, types, views
+from authorizations.defaults import endpoint_defaults
 from authorizations.forms import (
     AuthorizationForm,
     EndpointForm,
@@ -302,6 +303,18 @@ class EndpointAdmin(AutocompleteFilterMediaMixin, ConsoleAdminMixin, admin.Model
             "preview_samples": samples.samples_by_kind(flow=flow),
             "preview_kind": obj.kind if obj is not None else "",
         }
+
+    def get_changeform_initial_data(self, request):
+        # "Add Revoke Endpoint" (the authorization's endpoint list) names the
+        # kind: the new endpoint starts from the standard request (RFC 7009).
+        initial = super().get_changeform_initial_data(request)
+        key = request.GET.get("authorization", "")
+        authorization = (
+            Authorization.objects.filter(pk=key).first() if key.isdigit() else None
+        )
+        flow = authorization.spec.flow if authorization is not None else None
+        starting = endpoint_defaults(request.GET.get("kind", ""), flow)
+        return {**starting, **initial}
 
     def get_readonly_fields(self, request, obj=None):
         # Moving an endpoint to another authorization would bypass its kind check.

@@ -70,3 +70,32 @@ TOKEN_ENDPOINT_DEFAULTS = {
         "response_template": OAUTH1_TOKEN_RESPONSE,
     },
 }
+
+# RFC 7009 §2.1: the token and a hint of its kind, form-encoded; the client
+# authenticates as at the token endpoint (the flow adds it).  Revoking a
+# refresh token revokes its grant, so the console sends the refresh token when
+# the account has one.  §2.2: a 200 says it is done and its body means
+# nothing, so the response template stays empty (the contract needs no output).
+REVOKE_REQUEST = """\
+{
+  "token": "{{ requestBody.token }}",
+  "token_type_hint": "{{ requestBody.token_type_hint }}"
+}
+"""
+
+REVOKE_ENDPOINT_DEFAULTS = {
+    "method": "POST",
+    "body_format": "form",
+    "request_template": REVOKE_REQUEST,
+    "response_template": "",
+}
+
+
+def endpoint_defaults(kind: str, flow: str | None = None) -> dict:
+    """The starting values of a new endpoint of ``kind``, for an
+    authorization of ``flow``; empty when the kind has none."""
+    if kind == "revoke":
+        return dict(REVOKE_ENDPOINT_DEFAULTS)
+    if kind == "access_token" and flow in TOKEN_ENDPOINT_DEFAULTS:
+        return dict(TOKEN_ENDPOINT_DEFAULTS[flow])
+    return {}

@@ -31,6 +31,9 @@ PLATFORM_EXAMPLES = {
     # RFC 7636 appendix B's verifier.
     "code_verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
     "scope": "read write",
+    # RFC 7009 §2.1: the token to revoke, and which kind it is.
+    "token": "rt_tGzv3JOkF0XG5Qx2TlKWIA",
+    "token_type_hint": "refresh_token",
 }
 
 # What a connected account stores besides the end user's fields (DESIGN.md

@@ -134,6 +134,9 @@ PLATFORM_PARAMETERS = (
     Variable("state"),
     Variable("oauth_token"),
     Variable("oauth_verifier", secret=True),
+    # RFC 7009 §2.1: what a revoke endpoint is sent, the token being a secret.
+    Variable("token", secret=True),
+    Variable("token_type_hint"),
 )
 # What a connected account stores besides the end user's fields: ``query``.
 # The tokens come before the fields, the account's record after them.
