@@ -117,7 +117,10 @@ class ConnectedAccountAdmin(
         "updated_at",
         "history",
     ]
-    readonly_fields = [name for name in fields if name != "status"]
+    # Nothing is edited by hand: the status is what refresh, verify, revoke
+    # and reconnect found, each recorded in the history with who did it; a
+    # typed-in "active" over wiped tokens would be a lie with no trace.
+    readonly_fields = fields
     actions = admin_actions.ACTIONS
 
     class Media:
@@ -134,6 +137,27 @@ class ConnectedAccountAdmin(
     def has_add_permission(self, request):
         # Accounts come from completed authorizations, not from typing them in.
         return False
+
+    def get_fields(self, request, obj=None):
+        # Who may reveal sees the same credentials with a Reveal button each.
+        if obj is not None and reveal.may_reveal(self, request, obj):
+            return [
+                "revealable_credentials" if name == "masked_credentials" else name
+                for name in self.fields
+            ]
+        return self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        # Every field is read-only: no Save buttons, a Close link.
+        context.update(
+            show_save=False,
+            show_save_and_continue=False,
+            show_save_and_add_another=False,
+        )
+        return super().render_change_form(request, context, *args, **kwargs)
 
     @admin.display(description="app", ordering="authorization__app__name")
     def app(self, obj):
@@ -233,6 +257,31 @@ class ConnectedAccountAdmin(
             "<div>{}: {}</div>",
             (
                 (name, mask_secret(str(value)) or "(empty)")
+                for name, value in sorted(obj.credentials.items())
+            ),
+        )
+
+    @admin.display(description="credentials")
+    def revealable_credentials(self, obj):
+        if not obj.credentials:
+            return "None stored"
+        # A submit button of the account's form posting to the reveal view
+        # (a form cannot hold another): the CSRF token goes with it, and the
+        # value comes back as the answer to a POST, never in a URL.
+        return format_html_join(
+            "",
+            '<div class="account-credential">{}: {} <button type="submit" '
+            'class="button reveal-credential" formaction="{}" formmethod="post" '
+            'formnovalidate name="credential" value="{}" '
+            'aria-label="Reveal {}">Reveal</button></div>',
+            (
+                (
+                    name,
+                    mask_secret(str(value)) or "(empty)",
+                    reveal.reveal_url(obj),
+                    name,
+                    name,
+                )
                 for name, value in sorted(obj.credentials.items())
             ),
         )
