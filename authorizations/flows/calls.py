@@ -108,11 +108,16 @@ def call_endpoint(
     query: dict | None = None,
     auth: FlowAuth | None = None,
     check: Callable[[Step, Reply], None] | None = None,
+    screen: Callable[[int, object], None] | None = None,
 ) -> Reply:
     """Run one endpoint as the step ``name``; raise ``FlowError`` when it fails.
 
     ``check`` judges the reply within the step (a token's type and size), so
-    its failure is the step's.
+    its failure is the step's.  ``screen`` sees the reply as read (its status
+    and parsed data) before its status and contract are judged, and may end
+    the step with a ``FlowError`` of its own: verify tells an expired token
+    from a broken reply there, whether the provider said so by status or in
+    a 200 body.
     """
     # What the registry calls secret in the templates' inputs is masked
     # whichever flow passed it (a PKCE verifier kept across the redirect).
@@ -121,7 +126,9 @@ def call_endpoint(
     log.secrets_of(query, registry.secret_query_fields)
     step = log.start(name)
     try:
-        reply = _call(log, step, endpoint, request_body or {}, query or {}, auth)
+        reply = _call(
+            log, step, endpoint, request_body or {}, query or {}, auth, screen
+        )
         if check is not None:
             check(step, reply)
         return reply
@@ -132,7 +139,9 @@ def call_endpoint(
         step.finish()
 
 
-def _call(log: StepLog, step: Step, endpoint, request_body, query, auth) -> Reply:
+def _call(
+    log: StepLog, step: Step, endpoint, request_body, query, auth, screen=None
+) -> Reply:
     label = endpoint_label(endpoint)
     try:
         rendered = render_endpoint_request(
@@ -193,6 +202,8 @@ def _call(log: StepLog, step: Step, endpoint, request_body, query, auth) -> Repl
     # A token in the reply is a secret even when the step then fails (a MAC
     # token, a bad expires_in): the log shows the response.
     log.secrets_of(data, types.registry().secret_response_fields)
+    if screen is not None:
+        screen(response.status, data)
     _check_status(response, data, label, endpoint.kind, mask)
     if endpoint.kind in ("access_token", "request_token") and not isinstance(
         data, dict

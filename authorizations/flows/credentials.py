@@ -20,6 +20,20 @@ from authorizations.flows.tokens import token_checker, tokens_from
 from authorizations.models import endpoints_by_kind
 
 
+def basic_auth(spec, values: dict) -> FlowAuth | None:
+    """The HTTP Basic credentials a Basic type sends, from the end user's
+    values (typed now, or stored on the account); None for the other types."""
+    if not spec.basic_auth:
+        return None
+    user, password = (values.get(name, "") for name in spec.basic_auth)
+    return FlowAuth(
+        label="HTTP Basic credentials",
+        headers=[
+            ("Authorization", basic_credentials(user, password, form_encoded=False))
+        ],
+    )
+
+
 class CredentialsFlow:
     """Run a credential-form type with the values the end user typed."""
 
@@ -29,18 +43,7 @@ class CredentialsFlow:
         spec = authorization.spec
         log.secrets_of(values, [f.name for f in spec.credential_fields if f.secret])
         endpoints = endpoints_by_kind(authorization)
-        auth = None
-        if spec.basic_auth:
-            user, password = (values.get(name, "") for name in spec.basic_auth)
-            auth = FlowAuth(
-                label="HTTP Basic credentials",
-                headers=[
-                    (
-                        "Authorization",
-                        basic_credentials(user, password, form_encoded=False),
-                    )
-                ],
-            )
+        auth = basic_auth(spec, values)
         request_body = dict(values)
         query = dict(values)
         credentials = dict(values)
@@ -96,4 +99,4 @@ class CredentialsFlow:
         )
 
 
-__all__ = ["CredentialsFlow"]
+__all__ = ["CredentialsFlow", "basic_auth"]

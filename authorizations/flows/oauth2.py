@@ -86,6 +86,17 @@ def client_authentication(authorization) -> FlowAuth | None:
     return None
 
 
+def client_parameters(authorization) -> dict:
+    """What every OAuth 2.0 request's templates read of the client, as
+    ``requestBody``: the flow's token and user info calls, and verify's."""
+    return {
+        "client_id": authorization.client_id,
+        "client_secret": authorization.client_secret,
+        "redirect_uri": callback_url(),
+        "scope": authorization.requested_scope(),
+    }
+
+
 class Redirect:
     """Where to send the staff member, and the key the callback will bring."""
 
@@ -127,14 +138,7 @@ class OAuth2Flow:
         return Redirect(url, state, pending)
 
     def _request_body(self, authorization, **more) -> dict:
-        body = {
-            "client_id": authorization.client_id,
-            "client_secret": authorization.client_secret,
-            "redirect_uri": callback_url(),
-            "scope": authorization.requested_scope(),
-        }
-        body.update(more)
-        return body
+        return {**client_parameters(authorization), **more}
 
     def _client_credentials(self, authorization, log: StepLog) -> FlowResult:
         body = self._request_body(authorization, grant_type="client_credentials")
@@ -204,6 +208,7 @@ __all__ = [
     "Redirect",
     "authorize_error",
     "client_authentication",
+    "client_parameters",
     "pkce_pair",
     "with_query",
 ]
