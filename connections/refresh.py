@@ -16,7 +16,12 @@ processes and machines, on SQLite and PostgreSQL alike:
    while waiting on the network).
 4. The outcome is written in one ``UPDATE … WHERE version = <the one read>``
    (compare-and-swap) together with its event, in one transaction: the
-   credentials, version and status change together or not at all.
+   credentials, version and status change together or not at all.  A
+   database connection that died while the provider was being called (a
+   restart, a failover, a proxy's idle timeout) is replaced and the write
+   tried once more: safe, as it applies only where the version is still the
+   one read.  When even that fails, the outcome says the new tokens could
+   not be stored.
 
 Failures, by what the provider or the network said:
 
@@ -51,7 +56,13 @@ import uuid
 from urllib.parse import parse_qsl
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -114,10 +125,12 @@ def refresh_account(
     result waits, and usually gets "fresh").
     """
     started = timezone.now()
-    seen = (
-        ConnectedAccount.objects.filter(pk=account_id)
-        .values_list("version", flat=True)
-        .first()
+    seen = _on_a_working_connection(
+        lambda: (
+            ConnectedAccount.objects.filter(pk=account_id)
+            .values_list("version", flat=True)
+            .first()
+        )
     )
     if seen is None:
         return gone(account_id)
@@ -152,26 +165,51 @@ def refresh_account(
         _release_lease(account_id, owner)
 
 
+def _on_a_working_connection(work):
+    """Run the database ``work``; when the connection broke, run it once more
+    on a new one.
+
+    For work that is safe twice (a read, or a compare-and-swap that applies
+    only to the state read).  Inside a caller's transaction nothing is
+    retried: its connection cannot be replaced under it.
+    """
+    try:
+        return work()
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        if not connection.is_usable():
+            # Django connects again on the next query.
+            connection.close()
+        return work()
+
+
 def _take_lease(account_id: int, owner: str, seconds: float) -> bool:
     now = timezone.now()
     free = (
         Q(refresh_lease_owner="")
+        # Taken already by this owner, by a try whose answer was lost.
+        | Q(refresh_lease_owner=owner)
         | Q(refresh_lease_until__isnull=True)
         | Q(refresh_lease_until__lt=now)
     )
     return bool(
-        ConnectedAccount.objects.filter(free, pk=account_id).update(
-            refresh_lease_owner=owner,
-            refresh_lease_until=now + dt.timedelta(seconds=seconds),
+        _on_a_working_connection(
+            lambda: ConnectedAccount.objects.filter(free, pk=account_id).update(
+                refresh_lease_owner=owner,
+                refresh_lease_until=now + dt.timedelta(seconds=seconds),
+            )
         )
     )
 
 
 def _release_lease(account_id: int, owner: str) -> None:
     try:
-        ConnectedAccount.objects.filter(
-            pk=account_id, refresh_lease_owner=owner
-        ).update(refresh_lease_owner="", refresh_lease_until=None)
+        _on_a_working_connection(
+            lambda: ConnectedAccount.objects.filter(
+                pk=account_id, refresh_lease_owner=owner
+            ).update(refresh_lease_owner="", refresh_lease_until=None)
+        )
     except DatabaseError:
         # The lease expires by itself; the outcome is what matters here.
         logger.warning(
@@ -182,10 +220,12 @@ def _release_lease(account_id: int, owner: str) -> None:
 def _refresh_leased(
     account_id, *, owner, seen, started, via, actor, force, within
 ) -> Outcome:
-    account = (
-        ConnectedAccount.objects.select_related("authorization")
-        .filter(pk=account_id)
-        .first()
+    account = _on_a_working_connection(
+        lambda: (
+            ConnectedAccount.objects.select_related("authorization")
+            .filter(pk=account_id)
+            .first()
+        )
     )
     if account is None:
         return gone(account_id)
@@ -274,6 +314,12 @@ def _refresh_leased(
         detail=detail,
         via=via,
         actor=actor,
+        unwritten=(
+            "The provider issued new tokens, but the console could not store "
+            "them: the database could not be reached. The old tokens are kept; "
+            "if the provider rotates refresh tokens, the old one is spent and "
+            "the account may need a reconnect."
+        ),
     )
     if written is not None:
         return written
@@ -326,11 +372,16 @@ def _failed(account, log: StepLog, error: FlowError, *, via, actor) -> Outcome:
     message = log.mask(error.message)
     if code in RECONNECT_CODES and (status in (400, 401) or 200 <= (status or 0) < 300):
         # Another worker may have won the race with the same refresh token.
-        current = (
-            ConnectedAccount.objects.filter(pk=account.pk)
-            .values_list("version", flat=True)
-            .first()
-        )
+        try:
+            current = _on_a_working_connection(
+                lambda: (
+                    ConnectedAccount.objects.filter(pk=account.pk)
+                    .values_list("version", flat=True)
+                    .first()
+                )
+            )
+        except DatabaseError as lost:
+            return _unwritten(account, lost, FAILURE_UNWRITTEN)
         if current is None:
             return gone(account.pk)
         if current != account.version:
@@ -408,24 +459,53 @@ def _transient_kind(error: FlowError, status) -> str:
     return "check the authorization's token endpoint;"
 
 
-def _write(account, changes, *, kind, ok, detail, via, actor, bump=True):
+FAILURE_UNWRITTEN = (
+    "The refresh failed, and the console could not record it: the database "
+    "could not be reached. The old tokens are kept."
+)
+
+
+def _write(
+    account,
+    changes,
+    *,
+    kind,
+    ok,
+    detail,
+    via,
+    actor,
+    bump=True,
+    unwritten=FAILURE_UNWRITTEN,
+):
     """Write ``changes`` and the event in one transaction, only where the
     account still has the version read (compare-and-swap).
 
-    Returns None when written, else the outcome to report ("gone", or
-    "fresh" when someone else changed the account meanwhile).
+    Returns None when written, else the outcome to report ("gone", "fresh"
+    when someone else changed the account meanwhile, or an error saying
+    ``unwritten`` when the database could not be reached twice).
     """
     changes = dict(changes, updated_at=timezone.now())
     if bump:
         changes["version"] = F("version") + 1
-    with transaction.atomic():
-        updated = ConnectedAccount.objects.filter(
-            pk=account.pk, version=account.version
-        ).update(**changes)
-        if updated:
-            record_event(account, kind, ok=ok, detail=detail, actor=actor, via=via)
+
+    def compare_and_swap() -> bool:
+        with transaction.atomic():
+            updated = ConnectedAccount.objects.filter(
+                pk=account.pk, version=account.version
+            ).update(**changes)
+            if updated:
+                record_event(account, kind, ok=ok, detail=detail, actor=actor, via=via)
+            return bool(updated)
+
+    try:
+        if _on_a_working_connection(compare_and_swap):
             return None
-    if not ConnectedAccount.objects.filter(pk=account.pk).exists():
+        exists = _on_a_working_connection(
+            ConnectedAccount.objects.filter(pk=account.pk).exists
+        )
+    except DatabaseError as lost:
+        return _unwritten(account, lost, unwritten)
+    if not exists:
         return gone(account.pk)
     return outcome(
         account.pk,
@@ -433,6 +513,17 @@ def _write(account, changes, *, kind, ok, detail, via, actor, bump=True):
         "The account was changed meanwhile (refreshed or reconnected elsewhere); "
         "that change is kept.",
     )
+
+
+def _unwritten(account, lost: DatabaseError, message: str) -> Outcome:
+    """The outcome of a refresh whose result the database would not take."""
+    # The error's class only: a database message may quote the values sent.
+    logger.error(
+        "account %s: the refresh's result could not be stored (%s)",
+        account.pk,
+        type(lost).__name__,
+    )
+    return outcome(account.pk, ERROR, message)
 
 
 def backoff_seconds(attempts: int) -> float:
