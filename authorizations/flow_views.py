@@ -8,7 +8,7 @@ where providers send the staff member back.
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
@@ -118,6 +118,28 @@ def test_run(request, run_id, *, model_admin):
     )
 
 
+def reconnected_account_url(run: TestRun) -> str:
+    """The admin page of the account a reconnect run was for."""
+    try:
+        return reverse(
+            "admin:connections_connectedaccount_change",
+            args=[run.reconnect_account_pk],
+        )
+    except NoReverseMatch:
+        return ""
+
+
+def reconnect_finished(request, run: TestRun) -> HttpResponseRedirect:
+    """Send the staff member back to the account a reconnect run was for, with
+    how it went: the run page needs authorization permissions, which an
+    account manager may not have."""
+    if run.status == TestRun.Status.SUCCEEDED:
+        messages.success(request, f"{run.message}.")
+    else:
+        messages.error(request, run.message)
+    return HttpResponseRedirect(reconnected_account_url(run))
+
+
 @never_cache
 @staff_member_required
 def oauth_callback(request):
@@ -126,16 +148,28 @@ def oauth_callback(request):
         run = finish_callback(request.GET, user=request.user, session=request.session)
     except CallbackRefused as refused:
         run = refused.run
+        run_url = run.get_absolute_url() if run else ""
+        if run is not None and run.reconnect_account_pk:
+            run_url = reconnected_account_url(run)
         context = {
             **admin.site.each_context(request),
             "title": "The sign-in could not be finished",
             "message": refused.message,
-            "run_url": run.get_absolute_url() if run else "",
+            "run_url": run_url,
+            "reconnect": bool(run is not None and run.reconnect_account_pk),
         }
         return TemplateResponse(
             request, "authorizations/callback_refused.html", context, status=400
         )
+    if run.reconnect_account_pk:
+        return reconnect_finished(request, run)
     return HttpResponseRedirect(run.get_absolute_url())
 
 
-__all__ = ["oauth_callback", "recent_runs", "test_authorization", "test_run"]
+__all__ = [
+    "oauth_callback",
+    "recent_runs",
+    "reconnect_finished",
+    "test_authorization",
+    "test_run",
+]

@@ -7,7 +7,9 @@ the key back, from the same session, within ``WAIT_LIMIT``, once.
 
 A successful run sends ``flow_succeeded``; the ``connections`` app stores the
 account (and returns it), inside the same transaction as the run, so a run
-that fails to store changes nothing.
+that fails to store changes nothing.  A reconnect is a run too: it names the
+account to update (``reconnect_account_pk``), which the receiver updates in
+place or refuses.
 """
 
 from __future__ import annotations
@@ -105,10 +107,25 @@ def authorization_secrets(authorization) -> list[str]:
     ]
 
 
-def start_run(authorization, *, user, session, values=None) -> Started:
-    """Start a test of ``authorization``; return the run and any redirect."""
+def start_run(
+    authorization, *, user, session, values=None, reconnect_account=None
+) -> Started:
+    """Start a test of ``authorization``; return the run and any redirect.
+
+    With ``reconnect_account`` (a connected account of this authorization)
+    the run reconnects it: on success that account is updated in place, and
+    only when the provider signed in as the same user.
+    """
+    if reconnect_account is not None and (
+        reconnect_account.authorization_id != authorization.pk
+    ):
+        raise ValueError("The account to reconnect belongs to another authorization.")
     log = StepLog(authorization_secrets(authorization))
-    run = TestRun.objects.create(authorization=authorization, started_by=user)
+    run = TestRun.objects.create(
+        authorization=authorization,
+        started_by=user,
+        reconnect_account_pk=getattr(reconnect_account, "pk", None),
+    )
     missing = authorization.missing_parts()
     if missing:
         return Started(
@@ -341,16 +358,26 @@ def _succeed(run: TestRun, log: StepLog, result: FlowResult, user) -> TestRun:
             run.connected_account_pk = getattr(account, "pk", None)
             run.user_identity = result.user_identity
             run.granted_scopes = result.granted_scopes
+            done = "Reconnected" if run.reconnect_account_pk else "Connected"
             return _end(
                 run,
                 log,
                 TestRun.Status.SUCCEEDED,
-                f"Connected as {result.user_identity}",
+                f"{done} as {result.user_identity}",
             )
     except Exception as error:
         run.refresh_from_db()
         if not isinstance(error, ValidationError):
             return _fail(run, log, _internal_error(run, error))
+        if run.reconnect_account_pk:
+            return _fail(
+                run,
+                log,
+                FlowError(
+                    # The refusal says what to do itself.
+                    "The account could not be reconnected: " + " ".join(error.messages)
+                ),
+            )
         return _fail(
             run,
             log,
