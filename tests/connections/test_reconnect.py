@@ -330,7 +330,8 @@ def oauth_account(oauth2_peer):
 
 
 def sign_in_again(client, peer, account):
-    """Press Reconnect's button, consent at the provider, come back."""
+    """Press Reconnect's button, consent at the provider, come back; return
+    the answer and the callback's URL."""
     page = client.get(reconnect_url(account)).content.decode()
     assert "Continue to Basecamp" in page
     start = client.post(reconnect_url(account))
@@ -338,7 +339,7 @@ def sign_in_again(client, peer, account):
     assert start["Location"].startswith(peer.authorize_url + "?")
     callback = peer.consent(start["Location"])
     assert callback.startswith(peer.redirect_uri + "?"), callback
-    return client.get(local(callback), follow=True)
+    return client.get(local(callback), follow=True), callback
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -347,7 +348,7 @@ def test_oauth2_reconnect_returns_to_the_account(
 ):
     client = member_client(permissions=MANAGER)
 
-    answer = sign_in_again(client, oauth2_peer, oauth_account)
+    answer, callback = sign_in_again(client, oauth2_peer, oauth_account)
 
     assert answer.redirect_chain == [(account_url(oauth_account), 302)]
     assert said(answer) == [f"Reconnected as {JASON}."]
@@ -367,6 +368,15 @@ def test_oauth2_reconnect_returns_to_the_account(
         "connected",
         "reconnected",
     ]
+    # The same callback again is refused, pointing back to the account (the
+    # run's page needs authorization rights this manager does not have).
+    again = client.get(local(callback))
+    assert again.status_code == 400
+    text = again.content.decode()
+    assert "This sign-in was already used" in text
+    assert f'<a href="{account_url(account)}">Back to the account</a>' in text
+    account.refresh_from_db()
+    assert account.version == 5
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -378,7 +388,7 @@ def test_oauth2_sign_in_as_another_account_is_refused(
     before = snapshot(oauth_account)
     client = member_client(permissions=MANAGER)
 
-    answer = sign_in_again(client, oauth2_peer, oauth_account)
+    answer, _ = sign_in_again(client, oauth2_peer, oauth_account)
 
     assert answer.redirect_chain == [(account_url(oauth_account), 302)]
     assert said(answer) == [
