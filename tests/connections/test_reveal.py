@@ -14,6 +14,7 @@ from django.core.signals import got_request_exception
 from django.test import Client
 from django.urls import reverse
 from django.views.debug import ExceptionReporter
+from playwright.sync_api import expect
 
 from connections.admin_views import reveal
 from connections.models import AccountEvent
@@ -24,6 +25,8 @@ pytestmark = pytest.mark.django_db
 ACCESS = "reveal-access-token-5c2e8f1a9b"
 REFRESH = "reveal-refresh-token-0d7b3e4f6a"
 SECRETS = (ACCESS, REFRESH)
+# Generous for a loaded machine; a passing run waits far less.
+TIMEOUT = 15_000
 
 
 @pytest.fixture
@@ -251,3 +254,41 @@ def test_an_error_report_shows_no_credential(revealer, account, monkeypatch):
     assert "credential" in text  # the POST is there, its values cleansed
     for secret in SECRETS:
         assert secret not in text
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_reveal_and_copy_in_the_browser(new_admin_page, admin_user):
+    """The button on the account page, the value whole on a page whose URL
+    holds no secret, and the Copy button putting it on the clipboard."""
+    account = ConnectedAccountFactory(
+        user_identity="dana@example.com",
+        credentials={"access_token": ACCESS, "refresh_token": REFRESH},
+    )
+    page = new_admin_page(permissions=["clipboard-read", "clipboard-write"])
+    page.goto(page.live_server_url + change_url(account))
+    expect(page.get_by_text(f"access_token: ••••{ACCESS[-4:]}")).to_be_visible()
+    assert ACCESS not in page.content()
+
+    page.get_by_role("button", name="Reveal access_token").click()
+
+    revealed = page.locator("#revealed-credential")
+    expect(revealed).to_have_text(ACCESS, timeout=TIMEOUT)
+    assert page.url == page.live_server_url + reveal_url(account)
+    assert REFRESH not in page.content()
+    page.get_by_role("button", name="Copy").click()
+    expect(page.locator(".copy-status")).to_have_text("Copied.", timeout=TIMEOUT)
+    assert page.evaluate("navigator.clipboard.readText()") == ACCESS
+    event = account.events.get()
+    assert (event.kind, event.detail, event.actor) == (
+        AccountEvent.Kind.REVEALED,
+        "Revealed access_token",
+        admin_user,
+    )
+
+    # Back on the account page the history says so, and nothing is whole.
+    page.get_by_role("link", name="Back to the account").click()
+    expect(page.locator("table.account-history")).to_contain_text(
+        "Revealed access_token", timeout=TIMEOUT
+    )
+    assert ACCESS not in page.content()
