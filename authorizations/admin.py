@@ -62,6 +62,10 @@ class AuthorizationAdmin(
         "Only the settings the chosen type uses are shown. Required ones are not "
         "enforced on save: the completeness message says what is still missing."
     )
+    expiry_fieldset_description = (
+        "How Verify knows that an account's access token expired, from the "
+        "User Information Endpoint's answer."
+    )
     # What a read-only page shows instead of a setting's stored value: a
     # secret whole, or a separator that is a space, would show nothing useful.
     read_only_settings = {
@@ -86,25 +90,42 @@ class AuthorizationAdmin(
     def get_fieldsets(self, request, obj=None):
         # The callback URL leads: it is what the provider's console asks for
         # first, before it hands out the client ID and secret.
+        credentials = [
+            n for n in types.ALL_SETTING_NAMES if n not in types.EXPIRY_SETTING_NAMES
+        ]
+        expiry = [n for n in types.ALL_SETTING_NAMES if n in types.EXPIRY_SETTING_NAMES]
         settings = {
-            "fields": ["callback_url", *types.ALL_SETTING_NAMES],
+            "fields": ["callback_url", *credentials],
             "classes": ["type-settings"],
             "description": self.settings_fieldset_description,
+        }
+        expiry_settings = {
+            "fields": expiry,
+            "classes": ["type-settings-expiry"],
+            "description": self.expiry_fieldset_description,
         }
         if obj is not None and not self.has_change_permission(request, obj):
             # Read-only: no script picks the type's settings, and a read-only
             # field would print the stored secret whole.
             spec = obj.spec
-            used = spec.used_settings(grant=obj.grant_type)
+            used = [
+                self.read_only_settings.get(s.name, s.name)
+                for s in spec.used_settings(grant=obj.grant_type)
+            ]
             settings = {
                 "fields": [
                     *(["callback_url"] if spec.uses_callback else []),
-                    *(self.read_only_settings.get(s.name, s.name) for s in used),
+                    *(n for n in used if n not in types.EXPIRY_SETTING_NAMES),
                 ]
+            }
+            expiry_settings = {
+                "fields": [n for n in used if n in types.EXPIRY_SETTING_NAMES]
             }
         fieldsets = [(None, {"fields": ["app", "name", "type"]})]
         if settings["fields"]:
             fieldsets.append(("App credentials", settings))
+        if expiry_settings["fields"]:
+            fieldsets.append(("Expired tokens", expiry_settings))
         if obj is not None:
             fieldsets.append(
                 ("Endpoints", {"fields": ["completeness", "endpoints_overview"]})

@@ -12,6 +12,7 @@ from authorizations.models import (
     Authorization,
     Endpoint,
     Header,
+    parse_status_codes,
     validate_authorize_params,
 )
 from authorizations.rendering.checks import (
@@ -195,7 +196,13 @@ class AuthorizationForm(forms.ModelForm):
     class Meta:
         model = Authorization
         fields = ["app", "name", "type", *types.ALL_SETTING_NAMES]
-        widgets = {"scopes": forms.TextInput(attrs={"class": "vTextField"})}
+        widgets = {
+            "scopes": forms.TextInput(attrs={"class": "vTextField"}),
+            "expired_statuses": forms.TextInput(attrs={"size": 20}),
+            "expired_when": AdminTextareaWidget(
+                attrs={"rows": 3, "class": "vLargeTextField"}
+            ),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -225,6 +232,21 @@ class AuthorizationForm(forms.ModelForm):
                     self.fields[name].help_text = setting.help_text
                 if setting.example:
                     self.fields[name].widget.attrs["placeholder"] = setting.example
+
+    def clean_expired_statuses(self):
+        # Written back as the console reads it: "401,403 " is "401, 403".
+        value = self.cleaned_data["expired_statuses"]
+        return ", ".join(str(code) for code in parse_status_codes(value))
+
+    def clean_expired_when(self):
+        # A syntax error said as the endpoint templates' are: where, and the
+        # line with a caret.
+        value = self.cleaned_data["expired_when"]
+        if value.strip():
+            problem = compile_problem(value, field="expired_when")
+            if problem is not None:
+                raise template_error(problem)
+        return value
 
     def clean(self):
         cleaned_data = super().clean()

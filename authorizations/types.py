@@ -270,6 +270,38 @@ _OAUTH1_SETTINGS = (
     ),
 )
 
+# How Verify tells an expired access token from a broken reply, so it
+# refreshes once and asks again: every type has a User Information Endpoint
+# to verify with.  The console's rules, not the provider's: templates do not
+# read them (TypeRegistry.authorization_keys).
+EXPIRY_SETTINGS = (
+    AppSetting(
+        "expired_statuses",
+        "Expired status codes",
+        required=False,
+        help_text="When Verify asks the User Information Endpoint and it answers "
+        "one of these HTTP status codes, the access token is taken as expired: "
+        "an OAuth 2.0 account with a refresh token is refreshed once and asked "
+        "again; any other account needs the end user to connect again. Codes "
+        "from 400 to 599, separated by commas. Left empty, no status code "
+        "means expired.",
+        example="401, 403",
+    ),
+    AppSetting(
+        "expired_when",
+        "Expired when",
+        required=False,
+        help_text="For APIs that say a token expired in a successful reply: a "
+        "Twig template over response (the reply) and query (the stored "
+        "tokens). When it prints anything but nothing, 0 or false, the access "
+        "token is taken as expired, as with the status codes above. For "
+        "example: {{ response.ok == false and response.error == "
+        "'token_expired' }}. Left empty, only the status codes count.",
+        example="{{ response.error == 'token_expired' }}",
+    ),
+)
+EXPIRY_SETTING_NAMES = tuple(setting.name for setting in EXPIRY_SETTINGS)
+
 
 @dataclass(frozen=True)
 class AuthorizationType:
@@ -318,7 +350,7 @@ NINE_TYPES: tuple[AuthorizationType, ...] = (
         "oauth1",
         "OAuth1.0",
         Flow.OAUTH1,
-        app_settings=_OAUTH1_SETTINGS,
+        app_settings=_OAUTH1_SETTINGS + EXPIRY_SETTINGS,
         required_endpoints=("user_info", "access_token"),
         optional_endpoints=("request_token", "revoke"),
     ),
@@ -326,7 +358,7 @@ NINE_TYPES: tuple[AuthorizationType, ...] = (
         "oauth2",
         "OAuth2.0",
         Flow.OAUTH2,
-        app_settings=_OAUTH2_SETTINGS,
+        app_settings=_OAUTH2_SETTINGS + EXPIRY_SETTINGS,
         required_endpoints=("user_info", "access_token"),
     ),
     AuthorizationType(
@@ -336,6 +368,7 @@ NINE_TYPES: tuple[AuthorizationType, ...] = (
         credential_fields=(USERNAME, PASSWORD),
         required_endpoints=("user_info", "access_token"),
         basic_auth=("username", "password"),
+        app_settings=EXPIRY_SETTINGS,
     ),
     AuthorizationType(
         "basic_url",
@@ -343,36 +376,45 @@ NINE_TYPES: tuple[AuthorizationType, ...] = (
         Flow.CREDENTIALS,
         credential_fields=(USERNAME, PASSWORD, INSTANCE_URL),
         basic_auth=("username", "password"),
+        app_settings=EXPIRY_SETTINGS,
     ),
     AuthorizationType(
         "basic_api_key",
         "Basic with API-Key",
         Flow.CREDENTIALS,
         credential_fields=(EMAIL_OR_USERNAME, API_KEY),
+        app_settings=EXPIRY_SETTINGS,
         required_endpoints=(),
         optional_endpoints=("user_info", "revoke"),
         basic_auth=("username", "api_key"),
     ),
     AuthorizationType(
-        "api_key", "API Key", Flow.CREDENTIALS, credential_fields=(API_KEY,)
+        "api_key",
+        "API Key",
+        Flow.CREDENTIALS,
+        credential_fields=(API_KEY,),
+        app_settings=EXPIRY_SETTINGS,
     ),
     AuthorizationType(
         "api_secret",
         "API Secret",
         Flow.CREDENTIALS,
         credential_fields=(API_SECRET,),
+        app_settings=EXPIRY_SETTINGS,
     ),
     AuthorizationType(
         "api_key_secret",
         "API Key with Secret",
         Flow.CREDENTIALS,
         credential_fields=(API_KEY, API_SECRET),
+        app_settings=EXPIRY_SETTINGS,
     ),
     AuthorizationType(
         "api_key_url",
         "API Key with URL",
         Flow.CREDENTIALS,
         credential_fields=(API_KEY, INSTANCE_URL),
+        app_settings=EXPIRY_SETTINGS,
     ),
 )
 
@@ -459,7 +501,9 @@ class TypeRegistry:
             name for name, setting in settings.items() if setting.secret
         )
         self.authorization_keys: tuple[str, ...] = AUTHORIZATION_ATTRIBUTES + tuple(
-            name for name in settings if name not in self.secret_settings
+            name
+            for name in settings
+            if name not in self.secret_settings and name not in EXPIRY_SETTING_NAMES
         )
         # A secret setting is sent to the token endpoint under its own name.
         self.secret_request_fields: frozenset[str] = frozenset(

@@ -56,6 +56,21 @@ KEPT_WHEN_ABSENT = frozenset({"client_id", "client_secret"})
 # Settings whose empty value means their default, as on the admin form: a
 # scope separator left empty is a space.
 DEFAULT_WHEN_EMPTY = frozenset({"scope_separator"})
+# Settings holding HTTP status codes as text ("401, 403"): a file may also
+# write one number (401) or a list of them ([401, 403]), as YAML reads them.
+STATUS_CODE_LISTS = frozenset({"expired_statuses"})
+
+
+def status_codes_text(value: Any) -> Any:
+    """Write a number or a list of numbers as the text the model keeps;
+    anything else is returned as it is, for the usual checks to judge."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, list) and all(
+        isinstance(code, int) and not isinstance(code, bool) for code in value
+    ):
+        return ", ".join(str(code) for code in value)
+    return value
 
 
 # -- where things are -------------------------------------------------------
@@ -538,6 +553,8 @@ class _DocumentReader:
                     section.values[name] = model_field.get_default()
                 continue
             value = mapping[name]
+            if name in STATUS_CODE_LISTS:
+                value = status_codes_text(value)
             if value is None:
                 value = {"BooleanField": False, "JSONField": {}}.get(kind, "")
             if value == "" and name in DEFAULT_WHEN_EMPTY:

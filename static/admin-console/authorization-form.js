@@ -45,7 +45,6 @@
     function applyType(registry, typeKey) {
         const spec = registry.types[typeKey];
         const grant = chosenGrant(registry, spec);
-        let visibleCount = 0;
         for (const name of registry.settingNames) {
             const row = document.querySelector(".form-row.field-" + name);
             if (!row) {
@@ -57,7 +56,6 @@
             if (row.hidden) {
                 continue;
             }
-            visibleCount += 1;
             const label = row.querySelector("label[for='id_" + name + "']");
             if (label && setting.label) {
                 label.textContent = setting.label + labelSuffix(label);
@@ -73,9 +71,13 @@
         if (callbackRow) {
             callbackRow.hidden = Boolean(spec) && !spec.usesCallback;
         }
-        const fieldset = document.querySelector("fieldset.type-settings");
-        if (fieldset) {
-            fieldset.hidden = visibleCount === 0;
+        // A section the type uses none of (API Key has no app credentials)
+        // is hidden whole.
+        const sections = document.querySelectorAll(
+            "fieldset.type-settings, fieldset.type-settings-expiry"
+        );
+        for (const fieldset of sections) {
+            fieldset.hidden = !fieldset.querySelector(".form-row:not([hidden])");
         }
         const typeHelp = document.getElementById("id_type_helptext");
         if (typeHelp && spec) {

@@ -227,7 +227,11 @@ def test_the_form_carries_the_type_registry_for_its_script(admin_client):
     assert registry["types"]["oauth1"]["settings"]["client_id"]["label"] == (
         "Consumer key"
     )
-    assert registry["types"]["api_key"]["settings"] == {}
+    # API Key has no app credentials, only the rules of its tokens' expiry.
+    assert set(registry["types"]["api_key"]["settings"]) == {
+        "expired_statuses",
+        "expired_when",
+    }
     assert registry["types"]["oauth2"]["endpointKinds"] == [
         "user_info",
         "access_token",
