@@ -485,3 +485,34 @@ def test_an_account_deleted_while_the_provider_answers_is_gone(httpserver):
     assert outcome.result == "gone", outcome.message
     assert not ConnectedAccount.objects.filter(pk=account.pk).exists()
     assert not AccountEvent.objects.exists()
+
+
+def test_oauth1_accounts_are_signed_with_their_token(httpserver):
+    httpserver.expect_request("/revoke", method="POST").respond_with_data("")
+    authorization = AuthorizationFactory(
+        type="oauth1",
+        client_id="consumer-key-1a2b",
+        client_secret="consumer-secret-3c4d",
+        signature_method="HMAC-SHA1",
+    )
+    revoke_endpoint(authorization, httpserver.url_for("/revoke"))
+    account = ConnectedAccountFactory(
+        authorization=authorization,
+        credentials={
+            "oauth_token": "token-5e6f",
+            "oauth_token_secret": "token-secret-7a8b",
+        },
+    )
+
+    outcome = revoke_account(account.pk, via="admin")
+
+    assert outcome.result == "revoked", outcome.message
+    request, _ = httpserver.log[0]
+    signed = request.headers["Authorization"]
+    assert signed.startswith("OAuth ")
+    assert 'oauth_consumer_key="consumer-key-1a2b"' in signed
+    assert 'oauth_token="token-5e6f"' in signed
+    assert 'oauth_signature_method="HMAC-SHA1"' in signed
+    assert parse_qs(request.get_data(as_text=True))["token"] == ["token-5e6f"]
+    assert_wiped(account, version=1)
+    assert "token-secret-7a8b" not in said(account.pk, outcome)
