@@ -7,16 +7,18 @@ on a new connection, or, when the database stays out of reach, nothing is
 half-written and the outcome says so.  Nothing is mocked: a real server
 process ends the connection.
 
-The other faults of §8 (provider down, 500, timeout, HTML, no access token,
-invalid_grant) are tests/connections/test_refresh.py's; two staff members
-pressing Verify at once is the verify tests'.
+The provider being down is here too; the other faults of §8 (500, timeout,
+HTML, no access token, invalid_grant) are tests/connections/test_refresh.py's;
+two staff members pressing Verify at once is the verify tests'.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -32,13 +34,13 @@ from tests.peers.console import token_endpoint
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="ending a connection from the server side needs PostgreSQL "
-        "(pg_terminate_backend); SQLite has no server",
-    ),
     pytest.mark.usefixtures("allow_loopback"),
 ]
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="ending a connection from the server side needs PostgreSQL "
+    "(pg_terminate_backend); SQLite has no server",
+)
 
 ACCESS = "fault-access-token-3e9a7c1b5d"
 REFRESH = "fault-refresh-token-8f2d6a0c4e"
@@ -114,6 +116,7 @@ def said(account) -> str:
     return f"{account.last_error} {events}"
 
 
+@postgresql_only
 def test_a_connection_dropped_mid_refresh_stores_the_new_tokens_whole(
     httpserver, caplog
 ):
@@ -165,6 +168,7 @@ def test_a_connection_dropped_mid_refresh_stores_the_new_tokens_whole(
         assert secret not in outcome.message + said(account) + caplog.text
 
 
+@postgresql_only
 def test_a_connection_dropped_before_a_failure_is_recorded(httpserver):
     """The provider fails (500) and the connection drops: the failure is
     still recorded, the old tokens kept."""
@@ -219,6 +223,7 @@ def database_reopened():
     connection.close()
 
 
+@postgresql_only
 def test_a_database_out_of_reach_stores_nothing_and_says_so(
     httpserver, database_reopened, caplog
 ):
@@ -255,3 +260,65 @@ def test_a_database_out_of_reach_stores_nothing_and_says_so(
     assert account.version == 0
     assert account.status == ConnectedAccount.Status.ACTIVE
     assert not account.events.exists()
+
+
+@postgresql_only
+def test_a_connection_that_died_while_idle_is_replaced(httpserver):
+    """A worker's connection ended between two jobs (the server restarted):
+    the next refresh connects again and works."""
+    httpserver.expect_request("/token").respond_with_response(
+        tokens(NEW_ACCESS, NEW_REFRESH)
+    )
+    account = expiring_account(httpserver)
+    pid = backend_pid()
+    with ThreadPoolExecutor(1) as other:
+        other.submit(terminate, pid).result()
+
+    outcome = refresh_account(account.pk, via="test")
+
+    assert outcome.result == "refreshed", outcome.message
+    account.refresh_from_db()
+    assert account.credentials["refresh_token"] == NEW_REFRESH
+    assert account.version == 1
+
+
+def test_a_provider_that_is_down_keeps_the_tokens(caplog):
+    """Nothing listens at the token endpoint: an error retried later, the
+    tokens kept, the state and history say so."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    authorization = OAuth2AuthorizationFactory(client_auth="client_secret_post")
+    token_endpoint(
+        authorization,
+        f"http://127.0.0.1:{port}/token",
+        OAUTH2_TOKEN_REQUEST,
+        body_format="form",
+    )
+    account = ConnectedAccountFactory(
+        authorization=authorization,
+        credentials={"access_token": ACCESS, "refresh_token": REFRESH},
+        expires_at=timezone.now() - dt.timedelta(minutes=1),
+    )
+
+    outcome = refresh_account(account.pk, via="refresh_tokens")
+
+    assert outcome.result == "error", outcome.message
+    assert "could not connect" in outcome.message.lower(), outcome.message
+    account.refresh_from_db()
+    assert account.credentials == {"access_token": ACCESS, "refresh_token": REFRESH}
+    assert (account.status, account.version, account.failed_attempts) == (
+        ConnectedAccount.Status.ERROR,
+        0,
+        1,
+    )
+    assert account.last_error and account.retry_at is not None
+    event = account.events.get()
+    assert (event.kind, event.ok, event.via) == (
+        AccountEvent.Kind.REFRESH_FAILED,
+        False,
+        "refresh_tokens",
+    )
+    assert "old tokens are kept" in event.detail and "temporary" in event.detail
+    for secret in (ACCESS, REFRESH, authorization.client_secret):
+        assert secret not in outcome.message + said(account) + caplog.text
