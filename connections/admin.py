@@ -150,6 +150,12 @@ class ConnectedAccountAdmin(
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)
 
+    def save_model(self, request, obj, form, change):
+        # Nothing on the page is edited, and saving the row read at the
+        # start of the request would write its credentials back over a
+        # refresh that stored new ones meanwhile.
+        pass
+
     def render_change_form(self, request, context, *args, **kwargs):
         # Every field is read-only: no Save buttons, a Close link.
         context.update(

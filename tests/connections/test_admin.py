@@ -242,12 +242,15 @@ def test_nothing_is_edited_by_hand(admin_client, accounts):
     assert 'name="_save"' not in page and 'name="_continue"' not in page
     assert "Close" in page
 
-    # A crafted post changes nothing either.
+    # A crafted post changes nothing either, and does not write the row back
+    # (which would put the credentials read back over a concurrent refresh).
+    before = alice.updated_at
     admin_client.post(
         change_url(alice), {"status": "revoked", "user_identity": "mallory"}
     )
 
     alice.refresh_from_db()
+    assert alice.updated_at == before
     assert alice.status == ConnectedAccount.Status.ACTIVE
     assert alice.user_identity == "alice@acme.example.com"
     assert alice.credentials == {"access_token": "alice-access-token-0001"}
