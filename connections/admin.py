@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
+from django.views.decorators.debug import sensitive_variables
 
 from authorizations.masking import mask_secret
 from connections import admin_actions
@@ -254,40 +255,38 @@ class ConnectedAccountAdmin(
             ),
         )
 
+    # Sensitive: an error while rendering must not put the values in the
+    # error report's frame variables.  Plain loops, not generators: a
+    # finished generator's frame loses its caller, so the report could not
+    # tell it ran inside this sensitive one.
     @admin.display(description="credentials")
+    @sensitive_variables()
     def masked_credentials(self, obj):
         if not obj.credentials:
             return "None stored"
-        return format_html_join(
-            "",
-            "<div>{}: {}</div>",
-            (
-                (name, mask_secret(str(value)) or "(empty)")
-                for name, value in sorted(obj.credentials.items())
-            ),
-        )
+        rows = []
+        for name, value in sorted(obj.credentials.items()):
+            rows.append((name, mask_secret(str(value)) or "(empty)"))
+        return format_html_join("", "<div>{}: {}</div>", rows)
 
     @admin.display(description="credentials")
+    @sensitive_variables()
     def revealable_credentials(self, obj):
         if not obj.credentials:
             return "None stored"
         # A submit button of the account's form posting to the reveal view
         # (a form cannot hold another): the CSRF token goes with it, and the
         # value comes back as the answer to a POST, never in a URL.
+        url = reveal.reveal_url(obj)
+        rows = []
+        for name, value in sorted(obj.credentials.items()):
+            masked = mask_secret(str(value)) or "(empty)"
+            rows.append((name, masked, url, name, name))
         return format_html_join(
             "",
             '<div class="account-credential">{}: {} <button type="submit" '
             'class="button reveal-credential" formaction="{}" formmethod="post" '
             'formnovalidate name="credential" value="{}" '
             'aria-label="Reveal {}">Reveal</button></div>',
-            (
-                (
-                    name,
-                    mask_secret(str(value)) or "(empty)",
-                    reveal.reveal_url(obj),
-                    name,
-                    name,
-                )
-                for name, value in sorted(obj.credentials.items())
-            ),
+            rows,
         )

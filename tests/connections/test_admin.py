@@ -1,11 +1,14 @@
 import datetime as dt
 import re
+import sys
 from html import unescape
 
 import pytest
+from django.core.signals import got_request_exception
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
+from django.views.debug import ExceptionReporter
 
 from connections.models import ConnectedAccount
 from tests.factories import (
@@ -305,3 +308,38 @@ def test_the_account_page_shows_its_history_newest_first(member_client):
     connected = page.index("Connected as carol")
     assert refused < connected
     assert "Refresh failed" in page and "refresh_tokens" in page and "Failed" in page
+
+
+@pytest.mark.parametrize("reveal", [False, True], ids=["masked", "with-reveal"])
+def test_an_error_report_of_the_account_page_shows_no_credential(
+    member_client, accounts, monkeypatch, reveal
+):
+    """Masking fails while the page renders: the report Django mails to
+    ADMINS (and logs) holds the frames' variables, the credentials cleansed."""
+    alice, _ = accounts
+    client = member_client(
+        "Account managers",
+        permissions=["reveal_connectedaccount"] if reveal else [],
+    )
+    client.raise_request_exception = False
+
+    def broken(value):
+        raise RuntimeError("masking failed")
+
+    monkeypatch.setattr("connections.admin.mask_secret", broken)
+    reports = []
+
+    def report(sender, request, **kwargs):
+        reporter = ExceptionReporter(request, *sys.exc_info())
+        reports.append(reporter.get_traceback_text() + reporter.get_traceback_html())
+
+    got_request_exception.connect(report)
+    try:
+        response = client.get(change_url(alice))
+    finally:
+        got_request_exception.disconnect(report)
+
+    assert response.status_code == 500
+    [text] = reports
+    assert "masking failed" in text
+    assert "alice-access-token-0001" not in text
