@@ -256,17 +256,22 @@ def _expiry_screen(authorization, endpoint, query: dict, log: StepLog):
         codes = [401]
     predicate = (authorization.expired_when or "").strip()
     label = endpoint_label(endpoint)
+    what = (
+        "access token"
+        if authorization.spec.flow in (Flow.OAUTH2, Flow.OAUTH1)
+        else "stored credentials"
+    )
 
     def screen(status: int, data) -> None:
         if status in codes:
             raise Expired(
                 f"The {label} answered {status}, which this authorization "
-                "takes to mean the access token expired."
+                f"takes to mean that the {what} expired."
             )
         if predicate and _predicate_true(predicate, data, query, log):
             raise Expired(
                 f"The {label} answered {status} and the authorization's "
-                '"expired when" predicate says the access token expired.'
+                f'"expired when" predicate says that the {what} expired.'
             )
 
     return screen

@@ -17,9 +17,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 from django.db import connection, connections
 from django.utils import timezone
 from oauthlib.common import generate_token
+from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from authorizations.defaults import OAUTH2_TOKEN_REQUEST
@@ -264,6 +266,86 @@ def test_two_staff_members_verifying_at_once_redeem_the_refresh_token_once(
     assert account.events.filter(kind=Kind.REFRESHED).count() == 1
 
 
+@pytest.fixture
+def relay():
+    """A threaded local server in front of the peer's user info endpoint."""
+    server = HTTPServer(host="127.0.0.1", threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the relay's threads read the database while the test runs: "
+    "that needs PostgreSQL",
+)
+def test_a_verifier_told_of_the_expiry_after_the_other_refreshed_does_not_refresh(
+    peer, peer_authorization, relay
+):
+    """The race that ``expected_version`` settles: both verifiers read the
+    account and send the expired token; the second hears "401" only once the
+    first has refreshed.  Its refresh must see that version moved ("fresh")
+    rather than redeem the rotated refresh token again."""
+    account = peer_account(peer, peer_authorization)
+    old = dict(account.credentials)
+    peer.expire(old["access_token"])
+    both_asked = threading.Barrier(2)
+    tickets = iter(range(2))
+    lock = threading.Lock()
+
+    def forward(request):
+        try:
+            header = request.headers.get("Authorization", "")
+            if header == f"Bearer {old['access_token']}":
+                both_asked.wait(10)
+                with lock:
+                    ticket = next(tickets)
+                if ticket == 1:
+                    deadline = time.monotonic() + 10
+                    while (
+                        time.monotonic() < deadline
+                        and (
+                            ConnectedAccount.objects.filter(pk=account.pk, version=0)
+                        ).exists()
+                    ):
+                        time.sleep(0.02)
+            answer = requests.get(
+                peer.userinfo_url, headers={"Authorization": header}, timeout=10
+            )
+            return Response(
+                answer.content,
+                status=answer.status_code,
+                content_type=answer.headers.get("Content-Type"),
+            )
+        finally:
+            connections.close_all()  # the relay's thread, not the test's
+
+    relay.expect_request("/me").respond_with_handler(forward)
+    account.authorization.endpoints.filter(kind="user_info").update(
+        url=relay.url_for("/me")
+    )
+
+    def press_verify(_):
+        try:
+            return verify_account(account.pk, via="admin")
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(press_verify, range(2)))
+
+    assert [o.result for o in outcomes] == ["verified", "verified"], [
+        o.message for o in outcomes
+    ]
+    account.refresh_from_db()
+    assert account.version == 1 and works(peer, account)
+    assert refresh_tokens_of(peer, account).count() == 2  # redeemed once
+    assert account.events.filter(kind=Kind.REFRESHED).count() == 1
+
+
 # --- OAuth 1.0a, against the oauthlib peer -------------------------------------
 
 
@@ -360,12 +442,31 @@ def test_a_refused_api_key_needs_a_reconnect(httpserver, caplog):
     outcome = verify_account(account.pk, via="admin")
 
     assert outcome.result == "needs_reconnect", outcome.message
+    assert "answered 401" in outcome.message
+    assert "the stored credentials expired" in outcome.message
     assert "end user must connect it again" in outcome.message
     account.refresh_from_db()
     assert account.status == Status.NEEDS_RECONNECT
     assert account.credentials == {"api_key": API_KEY}
     assert account.events.get().kind == Kind.VERIFY_FAILED
     assert API_KEY not in outcome.message + said(account) + caplog.text
+
+
+def test_an_api_key_that_works_again_makes_the_account_active(httpserver):
+    httpserver.expect_request("/me").respond_with_json(
+        {"id": 42, "email": "ann@old.example", "plan": "pro"}
+    )
+    account = api_key_account(httpserver)
+    ConnectedAccount.objects.filter(pk=account.pk).update(
+        status=Status.NEEDS_RECONNECT, last_error="The key was refused."
+    )
+
+    outcome = verify_account(account.pk, via="admin")
+
+    assert outcome.result == "verified", outcome.message
+    assert 'names the account "ann@old.example", as before.' in outcome.message
+    account.refresh_from_db()
+    assert account.status == Status.ACTIVE and account.last_error == ""
 
 
 def test_another_account_id_is_refused_and_nothing_changes(httpserver):
@@ -450,7 +551,10 @@ def test_an_account_deleted_while_the_provider_answers_is_gone(httpserver):
     account = api_key_account(httpserver)
 
     def delete_then_answer(request):
-        ConnectedAccount.objects.filter(pk=account.pk).delete()
+        try:
+            ConnectedAccount.objects.filter(pk=account.pk).delete()
+        finally:
+            connections.close_all()  # the server's thread, not the test's
         return Response(
             '{"id": 42, "email": "ann@new.example", "plan": "pro"}',
             content_type="application/json",
@@ -460,8 +564,9 @@ def test_an_account_deleted_while_the_provider_answers_is_gone(httpserver):
 
     outcome = verify_account(account.pk, via="admin")
 
-    assert outcome.result == "gone"
+    assert outcome.result == "gone", outcome.message
     assert not ConnectedAccount.objects.filter(pk=account.pk).exists()
+    assert not AccountEvent.objects.exists()
 
 
 @pytest.mark.parametrize(
