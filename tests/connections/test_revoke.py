@@ -22,11 +22,13 @@ from oauthlib.common import generate_token
 from werkzeug import Response
 
 from authorizations.defaults import OAUTH2_TOKEN_REQUEST, REVOKE_REQUEST
+from authorizations.flows.result import FlowResult
 from authorizations.rendering.checks import check_endpoint_templates
 from connections import refresh
 from connections.models import AccountEvent, ConnectedAccount
 from connections.refresh import refresh_account
 from connections.revoke import NO_REVOKE_ENDPOINT, revoke_account
+from connections.services import account_reconnect
 from tests.factories import (
     AuthorizationFactory,
     ConnectedAccountFactory,
@@ -516,3 +518,40 @@ def test_oauth1_accounts_are_signed_with_their_token(httpserver):
     assert parse_qs(request.get_data(as_text=True))["token"] == ["token-5e6f"]
     assert_wiped(account, version=1)
     assert "token-secret-7a8b" not in said(account.pk, outcome)
+
+
+def test_a_reconnect_while_the_provider_answers_wins(httpserver):
+    """A reconnect stores new credentials while the revoke waits on the
+    provider: the revoke's write finds another version and changes nothing,
+    and says so; the new credentials are kept."""
+    account = local_account(httpserver)
+
+    def reconnect_then_answer(request):
+        try:
+            account_reconnect(
+                account_pk=account.pk,
+                authorization=account.authorization,
+                result=FlowResult(
+                    user_identity=account.user_identity,
+                    credentials={"access_token": "a-new", "refresh_token": "r-new"},
+                ),
+                user=None,
+            )
+        finally:
+            connections.close_all()
+        return Response("", status=200)
+
+    httpserver.expect_request("/revoke").respond_with_handler(reconnect_then_answer)
+
+    outcome = revoke_account(account.pk, via="admin")
+
+    assert outcome.result == "error"
+    assert outcome.message == (
+        "The account was reconnected while it was being revoked; its new "
+        "credentials are kept and it was not revoked. Revoke it again if that is "
+        "still wanted."
+    )
+    account.refresh_from_db()
+    assert account.status == ConnectedAccount.Status.ACTIVE
+    assert account.credentials == {"access_token": "a-new", "refresh_token": "r-new"}
+    assert [e.kind for e in account.events.all()] == ["reconnected"]
