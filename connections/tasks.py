@@ -3,7 +3,8 @@
 ``refresh_due_accounts`` runs on the beat schedule (settings) and queues one
 ``refresh_account`` task per account due; a transient failure is retried
 after the provider's Retry-After or the account's backoff, a bounded number
-of times.
+of times.  ``run_account_job`` works an admin action's job
+(``ACCOUNT_JOB_RUNNER = "celery"``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import timedelta
 
 from celery import shared_task
 
+from connections import jobs
 from connections.refresh import refresh_account
 from connections.services import accounts_due_for_refresh
 
@@ -35,3 +37,9 @@ def refresh_due_accounts(within_seconds: int = 900) -> int:
     for account_id in due:
         refresh_account_task.delay(account_id)
     return len(due)
+
+
+@shared_task(name="connections.tasks.run_account_job")
+def run_account_job(job_id: int) -> None:
+    # A redelivered job (its worker died) goes on with the items not done.
+    jobs.run_job(job_id)

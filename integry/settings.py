@@ -7,6 +7,7 @@ then provide SECRET_KEY and FIELD_ENCRYPTION_KEYS (see integry/checks.py).
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from integry.keys import DEVELOPMENT_SECRET_KEY, development_encryption_key
 
@@ -141,6 +142,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("REFRESH_EVERY_SECONDS", default=60.0),
     }
 }
+
+# Where the admin's actions on many accounts run (connections/jobs.py):
+# "thread", a thread in the web process (no broker needed), or "celery", a
+# task on the worker above.
+ACCOUNT_JOB_RUNNER = env.str("ACCOUNT_JOB_RUNNER", default="thread")
+if ACCOUNT_JOB_RUNNER not in ("thread", "celery"):
+    raise ImproperlyConfigured(
+        f"ACCOUNT_JOB_RUNNER must be thread or celery, not {ACCOUNT_JOB_RUNNER!r}."
+    )
 
 LOGGING = {
     "version": 1,
