@@ -20,11 +20,15 @@ from django.utils import timezone
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from authorizations.defaults import OAUTH2_TOKEN_REQUEST
+from authorizations.defaults import OAUTH2_TOKEN_REQUEST, REVOKE_REQUEST
 from connections.models import AccountEvent, AccountJob, ConnectedAccount
 from tests.connections.test_tasks import worker  # noqa: F401 - a fixture
-from tests.factories import ConnectedAccountFactory, OAuth2AuthorizationFactory
-from tests.peers.console import token_endpoint
+from tests.factories import (
+    AuthorizationFactory,
+    ConnectedAccountFactory,
+    OAuth2AuthorizationFactory,
+)
+from tests.peers.console import token_endpoint, user_info_endpoint
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -492,3 +496,112 @@ def test_the_celery_runner_works_the_job_through_a_real_worker(
     assert set(results_of(job).values()) == {"refreshed"}
     assert len(httpserver.log) == 12
     assert AccountEvent.objects.filter(kind="refreshed", via="admin").count() == 12
+
+
+API_KEY = "ak_live_actions_5Kq8"
+
+
+def api_key_account(httpserver, path: str, identity: str):
+    authorization = AuthorizationFactory(type="api_key")
+    user_info_endpoint(
+        authorization,
+        httpserver.url_for(path),
+        '{"user_identity": "{{ response.email }}", "account_id": "{{ response.id }}"}',
+        headers=[("X-Api-Key", "{{ query.api_key }}")],
+    )
+    return ConnectedAccountFactory(
+        authorization=authorization,
+        user_identity=identity,
+        account_id="42",
+        credentials={"api_key": API_KEY},
+    )
+
+
+def test_verify_says_per_account_what_the_provider_answered(admin_client, httpserver):
+    httpserver.expect_request("/me-ok").respond_with_json(
+        {"id": 42, "email": "ann@example.com"}
+    )
+    httpserver.expect_request("/me-refused").respond_with_json(
+        {"error": "bad key"}, status=401
+    )
+    ann = api_key_account(httpserver, "/me-ok", "ann@example.com")
+    bob = api_key_account(httpserver, "/me-refused", "bob@example.com")
+
+    response = act(admin_client, "verify", [ann, bob])
+
+    shown = dict(
+        (text.split(":")[0], (level, text))
+        for level, text in messages_of(admin_client, response)
+    )
+    assert shown["ann@example.com"][0] == "success"
+    assert shown["ann@example.com"][1].startswith("ann@example.com: Verified")
+    assert shown["bob@example.com"][0] == "error"
+    assert shown["bob@example.com"][1].startswith("bob@example.com: Needs reconnect: ")
+    assert all(API_KEY not in text for _, text in shown.values())
+    ann.refresh_from_db()
+    assert ann.last_verified_at is not None
+    assert ann.events.get(kind="verified").actor.username == "admin"
+    bob.refresh_from_db()
+    assert bob.status == ConnectedAccount.Status.NEEDS_RECONNECT
+
+
+def revocable(httpserver, count: int):
+    httpserver.expect_request("/revoke", method="POST").respond_with_data("")
+    authorization = OAuth2AuthorizationFactory(client_auth="client_secret_post")
+    token_endpoint(
+        authorization,
+        httpserver.url_for("/revoke"),
+        REVOKE_REQUEST,
+        "",
+        body_format="form",
+        kind="revoke",
+    )
+    return [account(authorization, f"rv{n:02}@example.com") for n in range(count)]
+
+
+def test_revoke_once_confirmed_revokes_what_the_answer_names(admin_client, httpserver):
+    accounts = revocable(httpserver, 3)
+
+    asked = act(admin_client, "revoke", accounts[:2])
+    assert "Revoke 2 connected accounts?" in asked.content.decode()
+    # The confirmation's form, as the browser posts it.
+    answer = dict(re.findall(r'name="(\w+)" value="([^"]*)"', asked.content.decode()))
+    answer.pop("csrfmiddlewaretoken", None)
+    answer["_selected_action"] = re.findall(
+        r'name="_selected_action" value="(\d+)"', asked.content.decode()
+    )
+    response = admin_client.post(LIST_URL, answer)
+
+    shown = messages_of(admin_client, response)
+    assert [level for level, _ in shown] == ["success", "success"]
+    assert all(": Revoked" in text for _, text in shown)
+    for revoked in accounts[:2]:
+        revoked.refresh_from_db()
+        assert revoked.status == ConnectedAccount.Status.REVOKED
+        assert revoked.credentials == {}
+    kept = accounts[2]
+    kept.refresh_from_db()
+    assert kept.status == ConnectedAccount.Status.ACTIVE and kept.credentials
+    assert len(httpserver.log) == 2
+
+
+def test_revoke_on_all_the_filtered_accounts_runs_as_a_job(admin_client, httpserver):
+    accounts = revocable(httpserver, 12)
+    other = ConnectedAccountFactory(status=ConnectedAccount.Status.ERROR)
+
+    query = "?status__exact=active"
+    asked = act(admin_client, "revoke", accounts[:1], query=query, select_across=1)
+    assert "Revoke 12 connected accounts?" in asked.content.decode()
+    response = act(
+        admin_client, "revoke", accounts[:1], query=query, select_across=1, post="yes"
+    )
+
+    job = wait_until_done(job_of(response).pk)
+    assert job.action == "revoke" and job.total == 12
+    assert set(results_of(job).values()) == {"revoked"}
+    assert (
+        ConnectedAccount.objects.filter(status=ConnectedAccount.Status.REVOKED).count()
+        == 12
+    )
+    other.refresh_from_db()
+    assert other.status == ConnectedAccount.Status.ERROR
