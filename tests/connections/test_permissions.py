@@ -16,9 +16,11 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from authorizations.defaults import OAUTH2_TOKEN_REQUEST
 from connections.history import record_event
-from connections.models import AccountEvent
+from connections.models import AccountEvent, AccountJob, AccountJobItem
 from tests.factories import ConnectedAccountFactory, OAuth2AuthorizationFactory
+from tests.peers.console import token_endpoint, user_info_endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -88,10 +90,34 @@ def is_login_redirect(response) -> bool:
     )
 
 
+@pytest.fixture
+def job(account):
+    """A finished Refresh now on the account, for the job pages."""
+    job = AccountJob.objects.create(
+        action=AccountJob.Action.REFRESH,
+        status=AccountJob.Status.DONE,
+        started_by=_someone(),
+        total=1,
+    )
+    AccountJobItem.objects.create(
+        job=job,
+        account=account,
+        account_label=account.user_identity,
+        result="refreshed",
+        message="Refreshed: a new access token and a new refresh token.",
+    )
+    return job
+
+
 # The doors: (name, method, path, post data, {role: expected status}).
-def doors(account):
+def doors(account, job):
     seeing = {"superuser": 200, "manager": 200, "viewer": 200}
+    changing = {"superuser": 200, "manager": 200, "viewer": 403}
     return [
+        ("reconnect", "get", url("reconnect", account.pk), None, changing),
+        ("jobs", "get", url("jobs"), None, seeing),
+        ("job", "get", url("job", job.pk), None, seeing),
+        ("job progress", "get", url("job_progress", job.pk), None, seeing),
         ("list", "get", url("changelist"), None, seeing),
         ("page", "get", url("change", account.pk), None, seeing),
         ("object history", "get", url("history", account.pk), None, seeing),
@@ -120,9 +146,9 @@ def doors(account):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_door_follows_the_model_permissions(clients, account, role):
+def test_every_door_follows_the_model_permissions(clients, account, job, role):
     client = clients[role]
-    for name, method, path, data, expected in doors(account):
+    for name, method, path, data, expected in doors(account, job):
         response = getattr(client, method)(path, data or {})
         if role == "anonymous":
             assert is_login_redirect(response), name
@@ -180,10 +206,11 @@ def test_a_view_only_member_has_no_actions(clients, account):
     assert 'name="_selected_action"' not in page
 
 
-def test_an_account_manager_may_delete_but_not_reveal(clients, account):
+def test_an_account_manager_may_delete_and_reconnect_but_not_reveal(clients, account):
     page = clients["manager"].get(url("change", account.pk)).content.decode()
 
     assert url("delete", account.pk) in page
+    assert url("reconnect", account.pk) in page
     assert "reveal-credential" not in page
     assert 'name="_save"' not in page
 
@@ -223,3 +250,86 @@ def test_the_history_says_who(clients, account):
 
     assert re.search(r"<td>Revoked</td><td>OK</td><td>someone</td>", page)
     assert re.search(r"<td>Refreshed</td><td>OK</td><td>celery</td>", page)
+
+
+def act(client, action, account, **extra):
+    return client.post(
+        url("changelist"),
+        {"action": action, "_selected_action": [account.pk], "index": 0, **extra},
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_actions_take_the_change_permission(clients, account, role):
+    """Revoke (confirmed) by each role: who may change accounts revokes, and
+    the history says who; a viewer's post is a plain look at the list."""
+    response = act(clients[role], "revoke", account, post="yes")
+
+    account.refresh_from_db()
+    if role == "anonymous":
+        assert is_login_redirect(response)
+    elif role in ("outsider", "developer"):
+        assert response.status_code == 403
+        no_secret_in(response)
+    elif role == "viewer":
+        assert response.status_code == 200
+        assert 'name="action"' not in response.content.decode()
+    if role not in ("superuser", "manager"):
+        assert account.credentials == {"access_token": ACCESS, "refresh_token": REFRESH}
+        assert not account.events.filter(kind=AccountEvent.Kind.REVOKED).exists()
+        return
+    assert response.status_code == 302
+    assert account.status == "revoked" and account.credentials == {}
+    event = account.events.get(kind=AccountEvent.Kind.REVOKED)
+    assert event.actor.username.startswith("member-") and event.via == "admin"
+
+
+@pytest.fixture
+def allow_loopback(settings):
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_refresh_and_verify_in_the_admin_record_who(
+    clients, httpserver, django_user_model
+):
+    """Refresh now and Verify by an account manager: each event names them,
+    and the account's page shows it in its history."""
+    authorization = OAuth2AuthorizationFactory(client_auth="client_secret_post")
+    token_endpoint(
+        authorization,
+        httpserver.url_for("/token"),
+        OAUTH2_TOKEN_REQUEST,
+        body_format="form",
+    )
+    user_info_endpoint(
+        authorization,
+        httpserver.url_for("/me"),
+        '{"user_identity": "{{ response.email }}"}',
+        headers=[("Authorization", "Bearer {{ query.access_token }}")],
+    )
+    httpserver.expect_request("/token", method="POST").respond_with_json(
+        {"access_token": "perm-new-access-1", "refresh_token": "perm-new-refresh-1"}
+    )
+    httpserver.expect_request("/me").respond_with_json(
+        {"email": "frank@acme.example.com"}
+    )
+    account = ConnectedAccountFactory(
+        authorization=authorization,
+        user_identity="frank@acme.example.com",
+        credentials={"access_token": ACCESS, "refresh_token": REFRESH},
+    )
+    manager = clients["manager"]
+
+    for action in ("refresh_now", "verify"):
+        assert act(manager, action, account).status_code == 302
+
+    member = django_user_model.objects.get(groups__name="Account managers")
+    events = {e.kind: e for e in account.events.all()}
+    assert set(events) == {AccountEvent.Kind.REFRESHED, AccountEvent.Kind.VERIFIED}
+    for event in events.values():
+        assert (event.actor, event.via, event.ok) == (member, "admin", True)
+    page = manager.get(url("change", account.pk)).content.decode()
+    who = member.username
+    for words in ("Refreshed", "Verified"):
+        assert re.search(rf"<td>{words}</td><td>OK</td><td>{who}</td>", page)
