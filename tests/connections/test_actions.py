@@ -119,14 +119,26 @@ def act(client, action: str, accounts, query: str = "", **fields):
     return client.post(LIST_URL + query, data)
 
 
-def messages_of(client, response) -> list[tuple[str, str]]:
-    """The messages the page after ``response`` shows: (level, words)."""
+def raw_messages_of(client, response) -> list[tuple[str, str]]:
+    """The messages the page after ``response`` shows: (level, markup)."""
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
+    return re.findall(r'<li class="(\w+)">(.*?)</li>', page)
+
+
+def words_of(markup: str) -> str:
+    return unescape(re.sub("<[^>]+>", "", markup))
+
+
+def messages_of(client, response) -> list[tuple[str, str]]:
+    """The messages the page after ``response`` shows: (level, words)."""
     return [
-        (level, unescape(re.sub("<[^>]+>", "", text)))
-        for level, text in re.findall(r'<li class="(\w+)">(.*?)</li>', page)
+        (level, words_of(markup)) for level, markup in raw_messages_of(client, response)
     ]
+
+
+def change_url(account) -> str:
+    return reverse("admin:connections_connectedaccount_change", args=[account.pk])
 
 
 def wait_until_done(job_id: int, seconds: float = 30.0) -> AccountJob:
@@ -529,10 +541,14 @@ def test_verify_says_per_account_what_the_provider_answered(admin_client, httpse
 
     response = act(admin_client, "verify", [ann, bob])
 
-    shown = dict(
-        (text.split(":")[0], (level, text))
-        for level, text in messages_of(admin_client, response)
-    )
+    markup = raw_messages_of(admin_client, response)
+    # Each identity opens its account; what the provider said is text.
+    for person in (ann, bob):
+        link = f'<a href="{change_url(person)}">{person.user_identity}</a>: '
+        assert sum(text.startswith(link) for _, text in markup) == 1
+    shown = {
+        words_of(text).split(":")[0]: (level, words_of(text)) for level, text in markup
+    }
     assert shown["ann@example.com"][0] == "success"
     assert shown["ann@example.com"][1].startswith("ann@example.com: Verified")
     assert shown["bob@example.com"][0] == "error"
