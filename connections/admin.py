@@ -1,7 +1,10 @@
 """Admin for connected accounts: staff see and manage them, never their secrets.
 
 Credentials are shown masked and read-only, and can neither be searched,
-filtered nor looked up through the URL.
+filtered nor looked up through the URL; only a staff member with the reveal
+permission sees one whole, on asking, and the history records it
+(admin_views/reveal.py).  Nothing on an account's page is edited by hand:
+refresh, verify, revoke and reconnect change it, each recorded.
 """
 
 import datetime as dt
