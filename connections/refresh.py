@@ -51,19 +51,13 @@ import datetime as dt
 import json
 import logging
 import random
-import time
-import uuid
 from urllib.parse import parse_qsl
 
-from django.conf import settings
 from django.db import (
     DatabaseError,
-    InterfaceError,
-    OperationalError,
-    connection,
     transaction,
 )
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from authorizations import http
@@ -74,6 +68,7 @@ from authorizations.flows.tokens import BEARER_ONLY, token_checker, tokens_from
 from authorizations.models import endpoints_by_kind
 from authorizations.types import Flow
 from connections.history import record_event
+from connections.lease import account_lease, on_a_working_connection
 from connections.models import AccountEvent, ConnectedAccount
 from connections.outcomes import (
     ERROR,
@@ -85,6 +80,7 @@ from connections.outcomes import (
     gone,
     outcome,
 )
+from connections.provider_calls import account_query, account_step_log
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +95,6 @@ BACKOFF_CAP_SECONDS = 3600.0
 RETRY_AFTER_CAP_SECONDS = 86400.0
 # The provider's error codes that only a new authorization cures (RFC 6749 §5.2).
 RECONNECT_CODES = ("invalid_grant", "invalid_client")
-# How often a caller willing to wait for another worker's lease looks again.
-WAIT_POLL_SECONDS = 0.05
 
 
 def refresh_account(
@@ -125,7 +119,7 @@ def refresh_account(
     result waits, and usually gets "fresh").
     """
     started = timezone.now()
-    seen = _on_a_working_connection(
+    seen = on_a_working_connection(
         lambda: (
             ConnectedAccount.objects.filter(pk=account_id)
             .values_list("version", flat=True)
@@ -136,24 +130,17 @@ def refresh_account(
         return gone(account_id)
     if expected_version is not None:
         seen = expected_version
-    # The lease outlives the slowest exchange the client allows.
-    lease = max(float(lease_seconds), float(settings.OUTBOUND_TOTAL_TIMEOUT) + 5)
-    owner = f"{uuid.uuid4().hex}"
-    taken = _take_lease(account_id, owner, lease)
-    deadline = time.monotonic() + wait_seconds
-    while not taken and time.monotonic() < deadline:
-        time.sleep(WAIT_POLL_SECONDS)
-        taken = _take_lease(account_id, owner, lease)
-    if not taken:
-        if not ConnectedAccount.objects.filter(pk=account_id).exists():
-            return gone(account_id)
-        return outcome(
-            account_id, SKIPPED, "Another refresh of this account is running."
-        )
-    try:
+    with account_lease(
+        account_id, wait_seconds=wait_seconds, minimum_seconds=lease_seconds
+    ) as owner:
+        if owner is None:
+            if not ConnectedAccount.objects.filter(pk=account_id).exists():
+                return gone(account_id)
+            return outcome(
+                account_id, SKIPPED, "Another refresh of this account is running."
+            )
         return _refresh_leased(
             account_id,
-            owner=owner,
             seen=seen,
             started=started,
             via=via,
@@ -161,66 +148,10 @@ def refresh_account(
             force=force,
             within=within,
         )
-    finally:
-        _release_lease(account_id, owner)
 
 
-def _on_a_working_connection(work):
-    """Run the database ``work``; when the connection broke, run it once more
-    on a new one.
-
-    For work that is safe twice (a read, or a compare-and-swap that applies
-    only to the state read).  Inside a caller's transaction nothing is
-    retried: its connection cannot be replaced under it.
-    """
-    try:
-        return work()
-    except (OperationalError, InterfaceError):
-        if connection.in_atomic_block:
-            raise
-        if not connection.is_usable():
-            # Django connects again on the next query.
-            connection.close()
-        return work()
-
-
-def _take_lease(account_id: int, owner: str, seconds: float) -> bool:
-    now = timezone.now()
-    free = (
-        Q(refresh_lease_owner="")
-        # Taken already by this owner, by a try whose answer was lost.
-        | Q(refresh_lease_owner=owner)
-        | Q(refresh_lease_until__isnull=True)
-        | Q(refresh_lease_until__lt=now)
-    )
-    return bool(
-        _on_a_working_connection(
-            lambda: ConnectedAccount.objects.filter(free, pk=account_id).update(
-                refresh_lease_owner=owner,
-                refresh_lease_until=now + dt.timedelta(seconds=seconds),
-            )
-        )
-    )
-
-
-def _release_lease(account_id: int, owner: str) -> None:
-    try:
-        _on_a_working_connection(
-            lambda: ConnectedAccount.objects.filter(
-                pk=account_id, refresh_lease_owner=owner
-            ).update(refresh_lease_owner="", refresh_lease_until=None)
-        )
-    except DatabaseError:
-        # The lease expires by itself; the outcome is what matters here.
-        logger.warning(
-            "account %s: the refresh lease could not be released", account_id
-        )
-
-
-def _refresh_leased(
-    account_id, *, owner, seen, started, via, actor, force, within
-) -> Outcome:
-    account = _on_a_working_connection(
+def _refresh_leased(account_id, *, seen, started, via, actor, force, within) -> Outcome:
+    account = on_a_working_connection(
         lambda: (
             ConnectedAccount.objects.select_related("authorization")
             .filter(pk=account_id)
@@ -241,14 +172,7 @@ def _refresh_leased(
 
     authorization = account.authorization
     credentials = dict(account.credentials or {})
-    log = StepLog(
-        secrets=[
-            credentials.get("access_token"),
-            credentials.get("refresh_token"),
-            authorization.client_secret,
-        ]
-    )
-    log.secret(*(v for v in credentials.values() if isinstance(v, str)))
+    log = account_step_log(authorization, credentials)
     try:
         reply = call_endpoint(
             log,
@@ -261,7 +185,7 @@ def _refresh_leased(
                 "client_secret": authorization.client_secret,
                 "scope": account.granted_scopes or authorization.requested_scope(),
             },
-            query=_query_of(account, credentials),
+            query=account_query(account, credentials),
             auth=client_authentication(authorization),
             check=token_checker(token_types=BEARER_ONLY),
         )
@@ -351,18 +275,6 @@ def _nothing_to_do(account, *, force: bool, within: dt.timedelta) -> str:
     return ""
 
 
-def _query_of(account, credentials: dict) -> dict:
-    """The stored tokens as the templates read them (``query``)."""
-    query = {
-        k: v for k, v in credentials.items() if k in ("access_token", "refresh_token")
-    }
-    if account.extras:
-        query["extras"] = account.extras
-    if account.expires_at:
-        query["expires_at"] = account.expires_at.isoformat()
-    return query
-
-
 def _failed(account, log: StepLog, error: FlowError, *, via, actor) -> Outcome:
     """Record a failed refresh: needs reconnect, or an error retried later."""
     step = log.steps[-1] if log.steps else None
@@ -373,7 +285,7 @@ def _failed(account, log: StepLog, error: FlowError, *, via, actor) -> Outcome:
     if code in RECONNECT_CODES and (status in (400, 401) or 200 <= (status or 0) < 300):
         # Another worker may have won the race with the same refresh token.
         try:
-            current = _on_a_working_connection(
+            current = on_a_working_connection(
                 lambda: (
                     ConnectedAccount.objects.filter(pk=account.pk)
                     .values_list("version", flat=True)
@@ -498,9 +410,9 @@ def _write(
             return bool(updated)
 
     try:
-        if _on_a_working_connection(compare_and_swap):
+        if on_a_working_connection(compare_and_swap):
             return None
-        exists = _on_a_working_connection(
+        exists = on_a_working_connection(
             ConnectedAccount.objects.filter(pk=account.pk).exists
         )
     except DatabaseError as lost:

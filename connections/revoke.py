@@ -37,26 +37,24 @@ stored credential and the authorization's secrets.
 from __future__ import annotations
 
 import logging
-import time
-import uuid
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from authorizations.flows.calls import FlowAuth, basic_credentials, call_endpoint
+from authorizations.flows.calls import FlowAuth, call_endpoint
+from authorizations.flows.credentials import basic_auth
 from authorizations.flows.oauth1 import signature
 from authorizations.flows.oauth2 import client_authentication
-from authorizations.flows.runs import authorization_secrets
 from authorizations.flows.steps import FlowError, StepLog
 from authorizations.models import endpoints_by_kind
 from authorizations.types import Flow
 from authorizations.wording import excerpt
 from connections.history import record_event
+from connections.lease import account_lease, lease_seconds
 from connections.models import AccountEvent, ConnectedAccount
 from connections.outcomes import ERROR, REVOKED, SKIPPED, Outcome, gone, outcome
-from connections.refresh import WAIT_POLL_SECONDS, _release_lease, _take_lease
+from connections.provider_calls import account_query, account_step_log
 
 logger = logging.getLogger(__name__)
 
@@ -77,32 +75,22 @@ def revoke_account(
     can take); after that nothing is changed and the result is "error".
     """
     if wait_seconds is None:
-        wait_seconds = float(settings.OUTBOUND_TOTAL_TIMEOUT) + 5
+        wait_seconds = lease_seconds(0)
     if not ConnectedAccount.objects.filter(pk=account_id).exists():
         return gone(account_id)
-    # The lease outlives the slowest exchange the client allows.
-    lease = max(60.0, float(settings.OUTBOUND_TOTAL_TIMEOUT) + 5)
-    owner = uuid.uuid4().hex
-    taken = _take_lease(account_id, owner, lease)
-    deadline = time.monotonic() + wait_seconds
-    while not taken and time.monotonic() < deadline:
-        time.sleep(WAIT_POLL_SECONDS)
-        taken = _take_lease(account_id, owner, lease)
-    if not taken:
-        if not ConnectedAccount.objects.filter(pk=account_id).exists():
-            return gone(account_id)
-        return outcome(
-            account_id,
-            ERROR,
-            "A refresh of this account is still running, so it was not revoked "
-            "and nothing was changed; try again in a minute.",
-        )
-    try:
+    # Written away with the account's other fields on success; released at
+    # the end when nothing was written.
+    with account_lease(account_id, wait_seconds=wait_seconds) as owner:
+        if owner is None:
+            if not ConnectedAccount.objects.filter(pk=account_id).exists():
+                return gone(account_id)
+            return outcome(
+                account_id,
+                ERROR,
+                "A refresh of this account is still running, so it was not "
+                "revoked and nothing was changed; try again in a minute.",
+            )
         return _revoke_leased(account_id, via=via, actor=actor)
-    finally:
-        # Written away with the account's other fields on success; this
-        # frees it when nothing was written.
-        _release_lease(account_id, owner)
 
 
 def _revoke_leased(account_id: int, *, via: str, actor) -> Outcome:
@@ -118,8 +106,7 @@ def _revoke_leased(account_id: int, *, via: str, actor) -> Outcome:
 
     authorization = account.authorization
     credentials = dict(account.credentials or {})
-    log = StepLog(authorization_secrets(authorization))
-    log.secret(*(v for v in credentials.values() if isinstance(v, str)))
+    log = account_step_log(authorization, credentials)
     endpoint = endpoints_by_kind(authorization).get("revoke")
 
     confirmed = True
@@ -185,7 +172,7 @@ def _ask_provider(account, endpoint, credentials, log: StepLog) -> tuple[bool, s
                 "client_id": authorization.client_id,
                 "client_secret": authorization.client_secret,
             },
-            query=_query_of(account, credentials),
+            query=account_query(account, credentials),
             auth=_auth(authorization, credentials),
         )
     except FlowError as error:
@@ -217,32 +204,7 @@ def _auth(authorization, credentials: dict) -> FlowAuth | None:
             resource_owner_key=credentials.get("oauth_token") or None,
             resource_owner_secret=credentials.get("oauth_token_secret") or None,
         )
-    if spec.basic_auth:
-        user, password = (str(credentials.get(name, "")) for name in spec.basic_auth)
-        return FlowAuth(
-            label="HTTP Basic credentials",
-            headers=[
-                (
-                    "Authorization",
-                    basic_credentials(user, password, form_encoded=False),
-                )
-            ],
-        )
-    return None
-
-
-def _query_of(account, credentials: dict) -> dict:
-    """The stored credentials and the account's record, as templates read
-    them (``query``)."""
-    query = dict(credentials)
-    if account.extras:
-        query["extras"] = account.extras
-    if account.expires_at:
-        query["expires_at"] = account.expires_at.isoformat()
-    if account.account_id:
-        query["account_id"] = account.account_id
-    query["user_identity"] = account.user_identity
-    return query
+    return basic_auth(spec, credentials)
 
 
 def _write_revoked(account, *, detail, last_error, ok, via, actor) -> Outcome | None:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -38,12 +37,12 @@ from authorizations.flows.calls import call_endpoint, endpoint_label
 from authorizations.flows.credentials import basic_auth
 from authorizations.flows.oauth1 import signature
 from authorizations.flows.oauth2 import client_parameters
-from authorizations.flows.runs import authorization_secrets
 from authorizations.flows.steps import FlowError, StepLog
 from authorizations.models import endpoints_by_kind, parse_status_codes
 from authorizations.rendering import template_context
 from authorizations.types import Flow
 from connections.history import record_event
+from connections.lease import lease_seconds
 from connections.models import AccountEvent, ConnectedAccount
 from connections.outcomes import (
     ERROR,
@@ -57,6 +56,7 @@ from connections.outcomes import (
     gone,
     outcome,
 )
+from connections.provider_calls import account_query, account_step_log
 from connections.refresh import refresh_account
 from connections.services import _nul_path
 from console.validators import validate_no_nul_character
@@ -126,7 +126,7 @@ def verify_account(account_id: int, *, via: str, actor=None) -> Outcome:
             force=True,
             # The lease another verifier's refresh may hold: its result,
             # usually "fresh", is worth the wait.
-            wait_seconds=_lease_seconds(),
+            wait_seconds=lease_seconds(),
             expected_version=account.version,
         )
         if refreshed.result == GONE:
@@ -161,11 +161,6 @@ def _load(account_id: int) -> ConnectedAccount | None:
     )
 
 
-def _lease_seconds() -> float:
-    # As refresh_account computes its lease with the default lease_seconds.
-    return max(60.0, float(settings.OUTBOUND_TOTAL_TIMEOUT) + 5)
-
-
 def _refreshable(account) -> bool:
     return account.authorization.spec.flow == Flow.OAUTH2 and bool(
         (account.credentials or {}).get("refresh_token")
@@ -179,7 +174,7 @@ def _ask(account, endpoint) -> _Answer:
     """Call the user info endpoint with the account's stored credentials."""
     authorization = account.authorization
     credentials = dict(account.credentials or {})
-    log = _log_for(authorization, credentials)
+    log = account_step_log(authorization, credentials)
     query = account_query(account, credentials)
     request_body, auth = _request_of(authorization, credentials)
     screen = _expiry_screen(authorization, endpoint, query, log)
@@ -198,38 +193,6 @@ def _ask(account, endpoint) -> _Answer:
     except FlowError as error:
         return _Answer(error=log.mask(error.message))
     return _Answer(values=reply.values)
-
-
-def _log_for(authorization, credentials: dict) -> StepLog:
-    """A step log masking the secret settings and every stored secret.
-
-    A stored value the registry does not know is taken for a secret.
-    """
-    registry = types.registry()
-    known = set(registry.query_keys) - registry.secret_query_fields
-    log = StepLog(secrets=authorization_secrets(authorization))
-    log.secret(
-        *(
-            value
-            for name, value in credentials.items()
-            if name not in known and isinstance(value, str)
-        )
-    )
-    return log
-
-
-def account_query(account, credentials: dict) -> dict:
-    """What templates read as ``query`` for a stored account: its tokens and
-    form fields, then its record (types.ACCOUNT_RECORD)."""
-    query = dict(credentials)
-    if account.extras:
-        query["extras"] = account.extras
-    if account.expires_at:
-        query["expires_at"] = account.expires_at.isoformat()
-    if account.account_id:
-        query["account_id"] = account.account_id
-    query["user_identity"] = account.user_identity
-    return query
 
 
 def _request_of(authorization, credentials: dict):
@@ -487,4 +450,4 @@ def _refresh_failed(account, expired: str, refreshed: Outcome, via, actor) -> Ou
     return outcome(account.pk, result, detail, retry_after=refreshed.retry_after)
 
 
-__all__ = ["account_query", "verify_account"]
+__all__ = ["verify_account"]

@@ -24,7 +24,7 @@ from werkzeug import Response
 from authorizations.defaults import OAUTH2_TOKEN_REQUEST, REVOKE_REQUEST
 from authorizations.flows.result import FlowResult
 from authorizations.rendering.checks import check_endpoint_templates
-from connections import refresh
+from connections import lease
 from connections.models import AccountEvent, ConnectedAccount
 from connections.refresh import refresh_account
 from connections.revoke import NO_REVOKE_ENDPOINT, revoke_account
@@ -439,7 +439,7 @@ def test_a_refresh_that_read_before_the_revoke_cannot_write(httpserver):
 
 def test_a_lease_held_too_long_changes_nothing(httpserver):
     account = local_account(httpserver)
-    assert refresh._take_lease(account.pk, "a-slow-worker", 60)
+    assert lease.take_lease(account.pk, "a-slow-worker", 60)
 
     outcome = revoke_account(account.pk, via="admin", wait_seconds=0.2)
 
