@@ -22,16 +22,35 @@ def fast_password_hashing():
         yield
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Give every connection object of the test database its serialized copy.
+
+    Django keeps the copy a serialized rollback restores on the connection
+    object that made it.  Connection objects are per context, and Playwright's
+    sync API runs the tests after it starts in a greenlet context of its own:
+    there ``connections["default"]`` is a new object without the copy, so
+    every transactional test from then on would flush the tables (the
+    migrations' groups, the content types) without putting them back.  Kept
+    on the backend's class, the copy is found from any context.
+    """
+    from django.db import connections
+
+    for alias in connections:
+        wrapper = connections[alias]
+        copy = getattr(wrapper, "_test_serialized_contents", None)
+        if copy is not None:
+            type(wrapper)._test_serialized_contents = copy
+    yield
+
+
 @pytest.fixture(autouse=True)
 def fresh_content_type_cache():
     """Empty Django's in-memory content type cache before each test.
 
-    A transactional test ends by emptying the tables; one with serialized
-    rollback puts the rows back only when it finds the serialized copy on its
-    connection, which a test driving Playwright's event loop may not.  A
-    cached content type whose row is gone then breaks a foreign key (the
-    admin's LogEntry) far from the cause.  Looked up again, it is found or
-    made anew.
+    A cached content type whose row a flush recreated under another id breaks
+    a foreign key (the admin's LogEntry) far from the cause; looked up again,
+    it is found.
     """
     from django.contrib.contenttypes.models import ContentType
 

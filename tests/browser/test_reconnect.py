@@ -11,9 +11,7 @@ import datetime as dt
 import re
 
 import pytest
-from django.apps import apps
 from django.conf import settings
-from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
@@ -46,9 +44,6 @@ def manager_page(browser, live_server, django_user_model):
     """A page logged in as a staff member who may view and change connected
     accounts, and nothing else."""
     user = django_user_model.objects.create_user(username="manager", is_staff=True)
-    # A browser test's serialized rollback may not put the permission rows
-    # back (see tests/conftest.py): made again here, as migrate makes them.
-    create_permissions(apps.get_app_config("connections"), verbosity=0)
     rights = Permission.objects.filter(
         content_type__app_label="connections",
         codename__in=["view_connectedaccount", "change_connectedaccount"],
