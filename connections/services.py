@@ -12,18 +12,18 @@ from connections.models import AccountEvent, ConnectedAccount
 from console.validators import validate_no_nul_character
 
 
-def _nul_path(value, path: str = "extras") -> str | None:
+def nul_path(value, path: str = "extras") -> str | None:
     """Return where ``value`` holds a NUL, which PostgreSQL's jsonb cannot store."""
     if isinstance(value, str):
         return path if "\x00" in value else None
     if isinstance(value, dict):
         for key, item in value.items():
-            found = _nul_path(key, path) or _nul_path(item, f"{path}.{key}")
+            found = nul_path(key, path) or nul_path(item, f"{path}.{key}")
             if found:
                 return found
     if isinstance(value, list):
         for index, item in enumerate(value):
-            found = _nul_path(item, f"{path}[{index}]")
+            found = nul_path(item, f"{path}[{index}]")
             if found:
                 return found
     return None
@@ -59,35 +59,17 @@ def account_store_flow_result(
     else:
         found = found.filter(account_id="", user_identity=result.user_identity)
     account = found.order_by("pk").first()
-    created = account is None
-    if created:
+    if account is None:
         account = ConnectedAccount(authorization=authorization)
-    now = timezone.now()
-    account.user_identity = result.user_identity
-    account.account_id = result.account_id
-    account.credentials = result.credentials
-    account.extras = result.extras
-    account.expires_at = result.expires_at
-    account.granted_scopes = result.granted_scopes
-    account.status = ConnectedAccount.Status.ACTIVE
-    account.connected_by = user if getattr(user, "pk", None) else None
-    account.last_verified_at = now
-    account.last_error = ""
-    nul = _nul_path(result.extras)
-    if nul:
-        raise ValidationError(
-            f"The provider's {nul} contains a NUL character (U+0000), which "
-            "cannot be stored."
-        )
-    account.refresh_lease_owner, account.refresh_lease_until = "", None
-    account.failed_attempts, account.retry_at = 0, None
-    account.full_clean(exclude=["authorization", "connected_by", "credentials"])
-    if not created:
-        account.version += 1  # the credentials change: a refresher's read is stale
-    account.save()
+        _take_result(account, result, user)
+        account.save()
+        kind = AccountEvent.Kind.CONNECTED
+    else:
+        _write_in_place(account, result, user)
+        kind = AccountEvent.Kind.RECONNECTED
     record_event(
         account,
-        AccountEvent.Kind.CONNECTED if created else AccountEvent.Kind.RECONNECTED,
+        kind,
         detail=f"Connected as {account.user_identity}",
         actor=user,
         via="Test authorization",
@@ -128,13 +110,46 @@ def account_reconnect(*, account_pk, authorization, result, user) -> ConnectedAc
             f"sign in as {account.user_identity} to reconnect it. Nothing was "
             "stored."
         )
-    nul = _nul_path(result.extras)
+    _write_in_place(account, result, user)
+    record_event(
+        account,
+        AccountEvent.Kind.RECONNECTED,
+        detail=f"Reconnected as {account.user_identity}",
+        actor=user,
+        via="Reconnect",
+    )
+    return account
+
+
+# What a sign-in writes over an account it connects again.
+CONNECTION_FIELDS = (
+    "user_identity",
+    "account_id",
+    "credentials",
+    "extras",
+    "expires_at",
+    "granted_scopes",
+    "status",
+    "connected_by",
+    "last_verified_at",
+    "last_error",
+    "refresh_lease_owner",
+    "refresh_lease_until",
+    "failed_attempts",
+    "retry_at",
+)
+
+
+def _take_result(account, result, user) -> None:
+    """Set a sign-in's result on ``account``: new credentials, active, its
+    errors, lease and backoff cleared.  Raises ``ValidationError`` when the
+    provider's values cannot be kept."""
+    nul = nul_path(result.extras)
     if nul:
         raise ValidationError(
             f"The provider's {nul} contains a NUL character (U+0000), which "
             "cannot be stored."
         )
-    seen = account.version
     account.user_identity = result.user_identity
     account.account_id = result.account_id or account.account_id
     account.credentials = result.credentials
@@ -148,46 +163,28 @@ def account_reconnect(*, account_pk, authorization, result, user) -> ConnectedAc
     account.refresh_lease_owner, account.refresh_lease_until = "", None
     account.failed_attempts, account.retry_at = 0, None
     account.full_clean(exclude=["authorization", "connected_by", "credentials"])
+
+
+def _write_in_place(account, result, user) -> None:
+    """Write a sign-in's result over an existing account, ``version + 1``.
+
+    A compare-and-swap on the version read, as refresh and revoke write: on
+    SQLite the caller's row lock is no lock, and one of them may have
+    written since the read.
+    """
+    seen = account.version
+    _take_result(account, result, user)
     account.version = seen + 1
-    # Compare-and-swap on the version, as refresh and revoke write: on SQLite
-    # the row lock above is no lock, and a revoke or refresh may have written
-    # since the read.
     updated = ConnectedAccount.objects.filter(pk=account.pk, version=seen).update(
-        **{
-            name: getattr(account, name)
-            for name in (
-                "user_identity",
-                "account_id",
-                "credentials",
-                "extras",
-                "expires_at",
-                "granted_scopes",
-                "status",
-                "connected_by",
-                "last_verified_at",
-                "last_error",
-                "refresh_lease_owner",
-                "refresh_lease_until",
-                "failed_attempts",
-                "retry_at",
-                "version",
-            )
-        },
+        **{name: getattr(account, name) for name in CONNECTION_FIELDS},
+        version=seen + 1,
         updated_at=timezone.now(),
     )
     if not updated:
         raise ValidationError(
-            "The account was changed while it was being reconnected (refreshed or "
-            "revoked meanwhile). Nothing was stored; reconnect it again."
+            "The account was changed while it was being connected again "
+            "(refreshed or revoked meanwhile). Nothing was stored; try again."
         )
-    record_event(
-        account,
-        AccountEvent.Kind.RECONNECTED,
-        detail=f"Reconnected as {account.user_identity}",
-        actor=user,
-        via="Reconnect",
-    )
-    return account
 
 
 def accounts_due_for_refresh(within, limit: int | None = None) -> list[int]:
@@ -216,6 +213,7 @@ def accounts_due_for_refresh(within, limit: int | None = None) -> list[int]:
 
 __all__ = [
     "account_reconnect",
+    "nul_path",
     "account_store_flow_result",
     "accounts_due_for_refresh",
 ]

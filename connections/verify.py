@@ -58,7 +58,7 @@ from connections.outcomes import (
 )
 from connections.provider_calls import account_query, account_step_log
 from connections.refresh import refresh_account
-from connections.services import _nul_path
+from connections.services import nul_path
 from console.validators import validate_no_nul_character
 
 logger = logging.getLogger(__name__)
@@ -360,7 +360,7 @@ def _identity_problem(identity: str) -> str:
 
 
 def _extras_problem(extras) -> str:
-    found = _nul_path(extras or {})
+    found = nul_path(extras or {})
     if found:
         return (
             f"The provider's {found} contains a NUL character (U+0000), which "
