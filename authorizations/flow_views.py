@@ -34,6 +34,28 @@ def _authorization(model_admin, request, object_id) -> Authorization:
     return authorization
 
 
+def form_or_start(request, authorization, **start):
+    """Start a run of ``authorization`` when the request asks to, or return
+    the form to show: ``(form, started)``, one of them None for OAuth.
+
+    A credential-form type starts from its valid form; OAuth from a POST.
+    ``start`` goes to ``start_run`` (``reconnect_account``).
+    """
+    form = None
+    if authorization.spec.flow == types.Flow.CREDENTIALS:
+        form = CredentialForm(request.POST or None, spec=authorization.spec)
+    if request.method != "POST" or (form is not None and not form.is_valid()):
+        return form, None
+    started = start_run(
+        authorization,
+        user=request.user,
+        session=request.session,
+        values=form.cleaned_data if form is not None else None,
+        **start,
+    )
+    return form, started
+
+
 # Every field of the credential form may be a secret: an error report
 # (ADMINS mail, the debug page) shows none of them.
 @sensitive_post_parameters()
@@ -43,16 +65,8 @@ def test_authorization(request, object_id, *, model_admin):
     if not model_admin.has_change_permission(request, authorization):
         raise PermissionDenied
     spec = authorization.spec
-    form = None
-    if spec.flow == types.Flow.CREDENTIALS:
-        form = CredentialForm(request.POST or None, spec=spec)
-    if request.method == "POST" and (form is None or form.is_valid()):
-        started = start_run(
-            authorization,
-            user=request.user,
-            session=request.session,
-            values=form.cleaned_data if form is not None else None,
-        )
+    form, started = form_or_start(request, authorization)
+    if started is not None:
         if started.redirect:
             return HttpResponseRedirect(started.redirect)
         return HttpResponseRedirect(started.run.get_absolute_url())
@@ -167,6 +181,7 @@ def oauth_callback(request):
 
 
 __all__ = [
+    "form_or_start",
     "oauth_callback",
     "recent_runs",
     "reconnect_finished",

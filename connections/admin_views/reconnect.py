@@ -25,10 +25,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.views.decorators.debug import sensitive_post_parameters
 
-from authorizations import types
-from authorizations.flow_views import reconnect_finished
-from authorizations.flows import start_run
-from authorizations.flows.forms import CredentialForm
+from authorizations.flow_views import form_or_start, reconnect_finished
 
 TEMPLATE = "admin/connections/connectedaccount/reconnect.html"
 
@@ -49,17 +46,8 @@ def reconnect(request, object_id, *, model_admin):
         raise PermissionDenied
     authorization = account.authorization
     spec = authorization.spec
-    form = None
-    if spec.flow == types.Flow.CREDENTIALS:
-        form = CredentialForm(request.POST or None, spec=spec)
-    if request.method == "POST" and (form is None or form.is_valid()):
-        started = start_run(
-            authorization,
-            user=request.user,
-            session=request.session,
-            values=form.cleaned_data if form is not None else None,
-            reconnect_account=account,
-        )
+    form, started = form_or_start(request, authorization, reconnect_account=account)
+    if started is not None:
         if started.redirect:
             return HttpResponseRedirect(started.redirect)
         return reconnect_finished(request, started.run)
