@@ -55,7 +55,6 @@ from urllib.parse import parse_qsl
 
 from django.db import (
     DatabaseError,
-    transaction,
 )
 from django.db.models import F
 from django.utils import timezone
@@ -67,7 +66,7 @@ from authorizations.flows.steps import FlowError, StepLog
 from authorizations.flows.tokens import BEARER_ONLY, token_checker, tokens_from
 from authorizations.models import endpoints_by_kind
 from authorizations.types import Flow
-from connections.history import record_event
+from connections.history import write_with_event
 from connections.lease import account_lease, on_a_working_connection
 from connections.models import AccountEvent, ConnectedAccount
 from connections.outcomes import (
@@ -396,18 +395,20 @@ def _write(
     when someone else changed the account meanwhile, or an error saying
     ``unwritten`` when the database could not be reached twice).
     """
-    changes = dict(changes, updated_at=timezone.now())
     if bump:
-        changes["version"] = F("version") + 1
+        changes = dict(changes, version=F("version") + 1)
 
     def compare_and_swap() -> bool:
-        with transaction.atomic():
-            updated = ConnectedAccount.objects.filter(
-                pk=account.pk, version=account.version
-            ).update(**changes)
-            if updated:
-                record_event(account, kind, ok=ok, detail=detail, actor=actor, via=via)
-            return bool(updated)
+        return write_with_event(
+            account,
+            changes,
+            kind,
+            version=account.version,
+            ok=ok,
+            detail=detail,
+            actor=actor,
+            via=via,
+        )
 
     try:
         if on_a_working_connection(compare_and_swap):

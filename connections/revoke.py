@@ -38,9 +38,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
 from authorizations.flows.calls import FlowAuth, call_endpoint
 from authorizations.flows.credentials import basic_auth
@@ -50,7 +48,7 @@ from authorizations.flows.steps import FlowError, StepLog
 from authorizations.models import endpoints_by_kind
 from authorizations.types import Flow
 from authorizations.wording import excerpt
-from connections.history import record_event
+from connections.history import write_with_event
 from connections.lease import account_lease, lease_seconds
 from connections.models import AccountEvent, ConnectedAccount
 from connections.outcomes import ERROR, REVOKED, SKIPPED, Outcome, gone, outcome
@@ -213,31 +211,28 @@ def _write_revoked(account, *, detail, last_error, ok, via, actor) -> Outcome | 
 
     Returns None when written, else the outcome to report.
     """
-    with transaction.atomic():
-        updated = ConnectedAccount.objects.filter(
-            pk=account.pk, version=account.version
-        ).update(
-            credentials={},
-            status=ConnectedAccount.Status.REVOKED,
-            expires_at=None,
-            last_error=last_error,
-            refresh_lease_owner="",
-            refresh_lease_until=None,
-            failed_attempts=0,
-            retry_at=None,
-            version=F("version") + 1,
-            updated_at=timezone.now(),
-        )
-        if updated:
-            record_event(
-                account,
-                AccountEvent.Kind.REVOKED,
-                ok=ok,
-                detail=detail,
-                actor=actor,
-                via=via,
-            )
-            return None
+    written = write_with_event(
+        account,
+        {
+            "credentials": {},
+            "status": ConnectedAccount.Status.REVOKED,
+            "expires_at": None,
+            "last_error": last_error,
+            "refresh_lease_owner": "",
+            "refresh_lease_until": None,
+            "failed_attempts": 0,
+            "retry_at": None,
+            "version": F("version") + 1,
+        },
+        AccountEvent.Kind.REVOKED,
+        version=account.version,
+        ok=ok,
+        detail=detail,
+        actor=actor,
+        via=via,
+    )
+    if written:
+        return None
     if not ConnectedAccount.objects.filter(pk=account.pk).exists():
         return gone(account.pk)
     # Only a reconnect writes without the lease: its new tokens are kept.

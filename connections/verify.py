@@ -41,7 +41,7 @@ from authorizations.flows.steps import FlowError, StepLog
 from authorizations.models import endpoints_by_kind, parse_status_codes
 from authorizations.rendering import template_context
 from authorizations.types import Flow
-from connections.history import record_event
+from connections.history import record_event, write_with_event
 from connections.lease import lease_seconds
 from connections.models import AccountEvent, ConnectedAccount
 from connections.outcomes import (
@@ -373,47 +373,36 @@ def _failed(account, message: str, *, via, actor) -> Outcome:
     """A failure a retry or a fix of the templates may cure: tokens and
     status kept, the words kept as the last error."""
     detail = f"Verification failed: {message} The stored credentials are kept."
-    with transaction.atomic():
-        updated = ConnectedAccount.objects.filter(pk=account.pk).update(
-            last_error=message, updated_at=timezone.now()
-        )
-        if not updated:
-            return gone(account.pk)
-        record_event(
-            account,
-            AccountEvent.Kind.VERIFY_FAILED,
-            ok=False,
-            detail=detail,
-            actor=actor,
-            via=via,
-        )
+    if not write_with_event(
+        account,
+        {"last_error": message},
+        AccountEvent.Kind.VERIFY_FAILED,
+        ok=False,
+        detail=detail,
+        actor=actor,
+        via=via,
+    ):
+        return gone(account.pk)
     logger.info("account %s: verification failed", account.pk)
     return outcome(account.pk, ERROR, detail)
 
 
 def _needs_reconnect(account, message: str, *, via, actor) -> Outcome:
     """The provider no longer accepts the stored credentials."""
-    with transaction.atomic():
-        # Only where the credentials are still those that were refused: a
-        # reconnect or refresh meanwhile stored others.
-        updated = ConnectedAccount.objects.filter(
-            pk=account.pk, version=account.version
-        ).update(
-            status=ConnectedAccount.Status.NEEDS_RECONNECT,
-            last_error=message,
-            updated_at=timezone.now(),
-        )
-        if updated:
-            record_event(
-                account,
-                AccountEvent.Kind.VERIFY_FAILED,
-                ok=False,
-                detail=message,
-                actor=actor,
-                via=via,
-            )
-            logger.info("account %s needs a reconnect (verify)", account.pk)
-            return outcome(account.pk, NEEDS_RECONNECT, message)
+    # Only where the credentials are still those that were refused: a
+    # reconnect or refresh meanwhile stored others.
+    if write_with_event(
+        account,
+        {"status": ConnectedAccount.Status.NEEDS_RECONNECT, "last_error": message},
+        AccountEvent.Kind.VERIFY_FAILED,
+        version=account.version,
+        ok=False,
+        detail=message,
+        actor=actor,
+        via=via,
+    ):
+        logger.info("account %s needs a reconnect (verify)", account.pk)
+        return outcome(account.pk, NEEDS_RECONNECT, message)
     if not ConnectedAccount.objects.filter(pk=account.pk).exists():
         return gone(account.pk)
     return outcome(
