@@ -112,9 +112,12 @@ def run_one(action: str, account_id: int | None, actor=None) -> Outcome:
 
 
 def _workers(wanted: int) -> int:
-    # SQLite lets one connection write at a time: more workers would only
-    # wait on its lock (and an in-memory one, as in tests, refuses them).
-    return 1 if connection.vendor == "sqlite" else wanted
+    # The work is mostly waiting on providers, so a SQLite file serves
+    # several workers (each write waits its turn, briefly); an in-memory one,
+    # as in tests, refuses a second writer instead of waiting.
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        return 1
+    return wanted
 
 
 def _in_threads(work, tasks, workers: int) -> None:
@@ -159,7 +162,7 @@ def run_now(action: str, account_ids: list[int], actor=None) -> list[Outcome]:
     """Run ``action`` on a few accounts and return their outcomes, in order.
 
     At once where the database allows (a slow provider then costs the
-    request one account's time, not all); one by one on SQLite.
+    request one account's time, not all); one by one on an in-memory SQLite.
     """
     results: dict[int, Outcome] = {}
 

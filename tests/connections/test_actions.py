@@ -213,7 +213,8 @@ def test_refresh_now_on_a_mixed_batch_says_per_account_what_happened(
 
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
-    reason="SQLite takes one writer at a time: accounts are worked one by one there",
+    reason="the in-memory SQLite test database refuses a second writer: accounts "
+    "are worked one by one there (a SQLite file serves several)",
 )
 def test_a_handful_is_worked_at_once_so_the_slowest_provider_sets_the_time(
     admin_client, threaded_server
