@@ -10,7 +10,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from apps.models import App
-from authorizations.models import Authorization, prefetch_endpoints
+from authorizations.models import (
+    Authorization,
+    prefetch_endpoints,
+    secrets_as_presence,
+)
 from console.admin_mixins import ConsoleAdminMixin
 
 
@@ -89,7 +93,9 @@ class AppAdmin(ConsoleAdminMixin, admin.ModelAdmin):
                 # ones.
                 Prefetch(
                     "authorizations",
-                    Authorization.objects.order_by("name"),
+                    # Whether a client secret is set, not the secret: no row
+                    # of the list decrypts one.
+                    secrets_as_presence(Authorization.objects.order_by("name")),
                     to_attr="authorization_list",
                 ),
                 prefetch_endpoints("authorization_list__endpoints"),

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import ExpressionWrapper, Prefetch, Q
 from django.urls import reverse
 
 import twig
@@ -269,6 +269,18 @@ class Authorization(models.Model):
                 missing.append(f"a URL for its {kind.label}")
         return missing
 
+    def has_setting(self, name: str) -> bool:
+        """Whether the setting ``name`` is filled in.
+
+        A list judging completeness may defer a secret setting and annotate
+        ``<name>_is_set`` instead (``secrets_as_presence``): it then decrypts
+        nothing.
+        """
+        known = self.__dict__.get(f"{name}_is_set")
+        if known is not None:
+            return bool(known)
+        return bool(getattr(self, name))
+
     def requested_scope(self) -> str:
         """Return the scopes as the provider expects them: joined by the separator.
 
@@ -391,6 +403,21 @@ class Header(models.Model):
 
     def __str__(self):
         return self.name
+
+
+def secrets_as_presence(authorizations):
+    """Defer the secret settings of ``authorizations``, annotating whether
+    each is set: what completeness needs, without decrypting a secret a
+    row."""
+    names = sorted(types.registry().secret_settings)
+    return authorizations.defer(*names).annotate(
+        **{
+            f"{name}_is_set": ExpressionWrapper(
+                ~Q(**{name: ""}), output_field=models.BooleanField()
+            )
+            for name in names
+        }
+    )
 
 
 def prefetch_endpoints(lookup: str = "endpoints") -> Prefetch:

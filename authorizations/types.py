@@ -86,7 +86,7 @@ class AppSetting:
         ``in_use`` names the settings its type and grant use: a stale switch
         left from another grant makes nothing optional.
         """
-        if not self.required or getattr(authorization, self.name):
+        if not self.required or authorization.has_setting(self.name):
             return False
         switch = self.optional_with
         return not (switch in in_use and getattr(authorization, switch))

@@ -173,3 +173,32 @@ def test_delete_cascades_to_authorizations(admin_client):
 
     assert response.status_code == 302
     assert not App.objects.filter(pk=app.pk).exists()
+
+
+def test_completeness_on_the_list_counts_a_client_secret_without_reading_it(
+    admin_client, settings
+):
+    from cryptography.fernet import Fernet
+
+    with_secret = OAuth2AuthorizationFactory(
+        app=AppFactory(name="Keyed", slug="keyed"), client_secret="s3cret-4417"
+    )
+    without = OAuth2AuthorizationFactory(
+        app=AppFactory(name="Keyless", slug="keyless"), client_secret=""
+    )
+    for authorization in (with_secret, without):
+        authorization.app.authorizations.exclude(pk=authorization.pk).delete()
+        for kind in ("access_token", "user_info"):
+            EndpointFactory(authorization=authorization, kind=kind)
+    # The key that wrote the secret is gone (a rotation done wrong): a page
+    # that decrypted it would fail, the list does not need to.
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+
+    listing = admin_client.get(LIST_URL).content.decode()
+
+    keyed, keyless = (
+        listing[listing.index(f">{name}</a>") :].split("</tr>")[0]
+        for name in ("Keyed", "Keyless")
+    )
+    assert "All complete" in keyed
+    assert "0 of 1 complete" in keyless
