@@ -18,7 +18,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from authorizations.masking import mask_secret
 from connections import admin_actions
-from connections.admin_views import jobs, reconnect, reveal
+from connections.admin_views import account_actions, jobs, reconnect, reveal
 from connections.models import ConnectedAccount
 from console.admin_filters import (
     AutocompleteFilterMediaMixin,
@@ -132,6 +132,7 @@ class ConnectedAccountAdmin(
 
     def get_urls(self):
         return [
+            *account_actions.urls(self),
             *reconnect.urls(self),
             *jobs.urls(self),
             *reveal.urls(self),

@@ -28,13 +28,13 @@ INLINE_LIMIT = 10
 NAMED_ON_CONFIRMATION = 20
 
 
-def _message_level(outcome) -> int:
+def message_level(outcome) -> int:
     if outcome.result == outcomes.SKIPPED:
         return messages.WARNING
     return messages.SUCCESS if outcome.ok else messages.ERROR
 
 
-def _in_words(model_admin, label: str, outcome) -> str:
+def in_words(model_admin, label: str, outcome) -> str:
     """Say "jason@example.com: Refreshed: a new access token…", the identity
     linked to the account's page.
 
@@ -63,8 +63,8 @@ def _run(model_admin, request, queryset, action: str):
         for (_, label), outcome in zip(few, results, strict=True):
             model_admin.message_user(
                 request,
-                _in_words(model_admin, label, outcome),
-                _message_level(outcome),
+                in_words(model_admin, label, outcome),
+                message_level(outcome),
             )
         return None
     job = jobs.start_job(action, rows, actor=request.user)
