@@ -178,12 +178,13 @@ def stock_site() -> admin.AdminSite:
     """Register stock ModelAdmins and inlines on a separate site."""
     site = admin.AdminSite(name="stock")
 
-    def stock(model, raw_id_fields=(), inlines=(), list_display=("__str__",)):
+    def stock(model, raw_id_fields=(), inlines=(), list_display=("__str__",), **more):
         attrs = {
             "list_display": list(list_display),
             "list_select_related": True,
             "raw_id_fields": list(raw_id_fields),
             "inlines": list(inlines),
+            **more,
         }
         site.register(
             model, type(f"Stock{model.__name__}Admin", (admin.ModelAdmin,), attrs)
@@ -218,6 +219,10 @@ def stock_site() -> admin.AdminSite:
             "last_verified_at",
             "last_error",
         ],
+        # Django's own pages: the console's link to its job pages and its
+        # account buttons name URLs only the console's site has.
+        change_list_template="admin/change_list.html",
+        change_form_template="admin/change_form.html",
     )
     return site
 
