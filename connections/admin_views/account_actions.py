@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import functools
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from connections import jobs
 from connections.admin_actions import in_words, message_level
+from connections.admin_views import account_to_change
 from connections.models import AccountJob
 
 Action = AccountJob.Action
@@ -27,15 +27,7 @@ CONFIRM_TEMPLATE = "admin/connections/connectedaccount/revoke_one.html"
 def account_action(request, object_id, action, *, model_admin):
     if action not in jobs.FUNCTIONS:
         raise Http404("There is no such action on connected accounts.")
-    # Asked before the account is looked up: no id is confirmed to anyone
-    # who may not change accounts.
-    if not model_admin.has_change_permission(request):
-        raise PermissionDenied
-    account = model_admin.get_object(request, object_id)
-    if account is None:
-        raise Http404("There is no connected account with this id.")
-    if not model_admin.has_change_permission(request, account):
-        raise PermissionDenied
+    account = account_to_change(model_admin, request, object_id)
     page = reverse(
         f"{model_admin.admin_site.name}:connections_connectedaccount_change",
         args=[account.pk],

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import functools
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.views.decorators.debug import sensitive_post_parameters
 
 from authorizations.flow_views import form_or_start, reconnect_finished
+from connections.admin_views import account_to_change
 
 TEMPLATE = "admin/connections/connectedaccount/reconnect.html"
 
@@ -35,15 +35,7 @@ TEMPLATE = "admin/connections/connectedaccount/reconnect.html"
 @sensitive_post_parameters()
 def reconnect(request, object_id, *, model_admin):
     """The reconnect page: the type's form, or a button to the provider."""
-    # Asked before the account is looked up: no id is confirmed to anyone
-    # who may not change accounts.
-    if not model_admin.has_change_permission(request):
-        raise PermissionDenied
-    account = model_admin.get_object(request, object_id)
-    if account is None:
-        raise Http404("There is no connected account with this id.")
-    if not model_admin.has_change_permission(request, account):
-        raise PermissionDenied
+    account = account_to_change(model_admin, request, object_id)
     authorization = account.authorization
     spec = authorization.spec
     form, started = form_or_start(request, authorization, reconnect_account=account)
