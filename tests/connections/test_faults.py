@@ -29,6 +29,7 @@ from werkzeug import Response
 from authorizations.defaults import OAUTH2_TOKEN_REQUEST
 from connections.models import AccountEvent, ConnectedAccount
 from connections.refresh import refresh_account
+from tests.connections.helpers import local_token_authorization
 from tests.factories import ConnectedAccountFactory, OAuth2AuthorizationFactory
 from tests.peers.console import token_endpoint
 
@@ -55,13 +56,7 @@ def allow_loopback(settings):
 
 
 def expiring_account(httpserver) -> ConnectedAccount:
-    authorization = OAuth2AuthorizationFactory(client_auth="client_secret_post")
-    token_endpoint(
-        authorization,
-        httpserver.url_for("/token"),
-        OAUTH2_TOKEN_REQUEST,
-        body_format="form",
-    )
+    authorization = local_token_authorization(httpserver)
     return ConnectedAccountFactory(
         authorization=authorization,
         credentials={"access_token": ACCESS, "refresh_token": REFRESH},

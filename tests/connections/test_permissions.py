@@ -16,11 +16,11 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from authorizations.defaults import OAUTH2_TOKEN_REQUEST
 from connections.history import record_event
 from connections.models import AccountEvent, AccountJob, AccountJobItem
+from tests.connections.helpers import local_token_authorization
 from tests.factories import ConnectedAccountFactory, OAuth2AuthorizationFactory
-from tests.peers.console import token_endpoint, user_info_endpoint
+from tests.peers.console import user_info_endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -295,13 +295,7 @@ def test_refresh_and_verify_in_the_admin_record_who(
 ):
     """Refresh now and Verify by an account manager: each event names them,
     and the account's page shows it in its history."""
-    authorization = OAuth2AuthorizationFactory(client_auth="client_secret_post")
-    token_endpoint(
-        authorization,
-        httpserver.url_for("/token"),
-        OAUTH2_TOKEN_REQUEST,
-        body_format="form",
-    )
+    authorization = local_token_authorization(httpserver)
     user_info_endpoint(
         authorization,
         httpserver.url_for("/me"),

@@ -32,8 +32,9 @@ from authorizations.defaults import OAUTH2_TOKEN_REQUEST
 from connections import refresh
 from connections.models import AccountEvent, ConnectedAccount
 from connections.refresh import refresh_account
-from tests.factories import ConnectedAccountFactory, OAuth2AuthorizationFactory
-from tests.peers.console import oauth2_authorization, token_endpoint
+from tests.connections.helpers import local_token_authorization
+from tests.factories import ConnectedAccountFactory
+from tests.peers.console import oauth2_authorization
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -241,13 +242,7 @@ def test_invalid_grant_needs_a_reconnect(peer, peer_authorization, caplog):
 
 
 def local_account(httpserver, **fields) -> ConnectedAccount:
-    authorization = OAuth2AuthorizationFactory(client_auth="client_secret_post")
-    token_endpoint(
-        authorization,
-        httpserver.url_for("/token"),
-        OAUTH2_TOKEN_REQUEST,
-        body_format="form",
-    )
+    authorization = local_token_authorization(httpserver)
     fields.setdefault("credentials", {"access_token": ACCESS, "refresh_token": REFRESH})
     fields.setdefault("expires_at", timezone.now() - dt.timedelta(minutes=1))
     return ConnectedAccountFactory(authorization=authorization, **fields)
