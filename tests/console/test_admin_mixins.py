@@ -35,3 +35,20 @@ def test_lookups_reaching_an_encrypted_field_are_secret(model, lookup):
 )
 def test_other_lookups_are_not(model, lookup):
     assert not lookup_reaches_secret(model, lookup)
+
+
+@pytest.mark.django_db
+def test_the_selection_box_is_djangos_markup_for_any_name():
+    from django.contrib import admin as django_admin
+
+    from apps.admin import AppAdmin
+    from apps.models import App
+    from tests.factories import AppFactory
+
+    app = AppFactory(name='Acme "&" <Co>')
+    ours = AppAdmin(App, django_admin.site)
+
+    assert ours.action_checkbox(app) == django_admin.ModelAdmin.action_checkbox(
+        ours, app
+    )
+    assert "&lt;Co&gt;" in ours.action_checkbox(app)
