@@ -18,11 +18,12 @@ from itertools import islice
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from connections import outcomes
+from connections.lease import lease_seconds
 from connections.models import AccountJob, AccountJobItem
 from connections.outcomes import Outcome
 
@@ -293,6 +294,36 @@ def run_job(job_id: int, workers: int = WORKERS) -> None:
     )
 
 
+def stalled_after() -> float:
+    """Seconds without an account finished after which a job that is not
+    done has lost its worker: three times the longest one account may take
+    (its lease), whatever the number of workers."""
+    return 3 * lease_seconds()
+
+
+def stalled_for(job: AccountJob, now=None) -> float | None:
+    """How long an unfinished job has gone without progress, in seconds, when
+    that is long enough to say its worker stopped (a restart of the web
+    process stops its thread jobs); None while it is done or moving."""
+    if job.status == AccountJob.Status.DONE:
+        return None
+    last = job.items.aggregate(last=Max("finished_at"))["last"]
+    since = max(moment for moment in (last, job.started_at, job.created_at) if moment)
+    quiet = ((now or timezone.now()) - since).total_seconds()
+    return quiet if quiet >= stalled_after() else None
+
+
+def resume(job: AccountJob) -> bool:
+    """Start a stalled job again on the configured runner: its accounts not
+    done yet are worked, the finished ones left alone.  False when the job
+    is done or still moving, and nothing is started."""
+    if stalled_for(job) is None:
+        return False
+    logger.info("account job %s resumed", job.pk)
+    launch(job.pk)
+    return True
+
+
 def _in_word_order(pair) -> tuple:
     order = list(RESULT_WORDS)
     result = pair[0]
@@ -324,6 +355,8 @@ __all__ = [
     "FUNCTIONS",
     "launch",
     "progress",
+    "resume",
+    "stalled_for",
     "result_words",
     "run_job",
     "run_now",

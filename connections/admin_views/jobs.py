@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import functools
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.views.decorators.http import require_POST
 
 from connections import jobs
 from connections.models import AccountJob
@@ -39,6 +41,9 @@ def urls(model_admin) -> list:
             "jobs/<int:job_id>/progress/",
             wrap(job_progress),
             name=f"{prefix}_job_progress",
+        ),
+        path(
+            "jobs/<int:job_id>/resume/", wrap(job_resume), name=f"{prefix}_job_resume"
         ),
     ]
 
@@ -106,11 +111,44 @@ def job_page(request, job_id, *, model_admin):
         f"account{'s' if job.total != 1 else ''}",
         "job": job,
         "state": state,
+        "stalled_minutes": _stalled_minutes(job),
+        "can_resume": model_admin.has_change_permission(request),
         "page": page,
         "progress_url": progress_url,
         "media": model_admin.media,
     }
     return TemplateResponse(request, "admin/connections/accountjob/job.html", context)
+
+
+def _stalled_minutes(job) -> int | None:
+    seconds = jobs.stalled_for(job)
+    return None if seconds is None else max(1, round(seconds / 60))
+
+
+@require_POST
+def job_resume(request, job_id, *, model_admin):
+    """Start a stalled job again; who may change accounts may."""
+    if not model_admin.has_change_permission(request):
+        raise PermissionDenied
+    job = _job(job_id)
+    if jobs.resume(job):
+        messages.info(
+            request,
+            "The job was started again: the accounts not done yet are being "
+            "worked; those done are left as they are.",
+        )
+    else:
+        messages.warning(
+            request,
+            "The job was not started again: it is done, or it is still moving "
+            "(an account finished within the last few minutes).",
+        )
+    return HttpResponseRedirect(
+        reverse(
+            f"{model_admin.admin_site.name}:connections_connectedaccount_job",
+            args=[job.pk],
+        )
+    )
 
 
 def job_progress(request, job_id, *, model_admin):

@@ -21,7 +21,12 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from authorizations.defaults import OAUTH2_TOKEN_REQUEST, REVOKE_REQUEST
-from connections.models import AccountEvent, AccountJob, ConnectedAccount
+from connections.models import (
+    AccountEvent,
+    AccountJob,
+    AccountJobItem,
+    ConnectedAccount,
+)
 from tests.connections.test_tasks import worker  # noqa: F401 - a fixture
 from tests.factories import (
     AuthorizationFactory,
@@ -622,3 +627,52 @@ def test_revoke_on_all_the_filtered_accounts_runs_as_a_job(admin_client, httpser
     )
     other.refresh_from_db()
     assert other.status == ConnectedAccount.Status.ERROR
+
+
+def test_a_stalled_job_resumed_works_only_the_accounts_not_done(admin_client):
+    """A job whose thread died with the web process: Resume works the
+    accounts left waiting and leaves the finished one as it was."""
+    done, *waiting = (
+        ConnectedAccountFactory(
+            user_identity=f"r{n}@example.com", status=ConnectedAccount.Status.REVOKED
+        )
+        for n in range(3)
+    )
+    long_ago = timezone.now() - dt.timedelta(hours=1)
+    job = AccountJob.objects.create(
+        action="verify", status="running", total=3, started_at=long_ago
+    )
+    AccountJob.objects.filter(pk=job.pk).update(created_at=long_ago)
+    AccountJobItem.objects.bulk_create(
+        [
+            AccountJobItem(
+                job=job,
+                account=done,
+                account_label=done.user_identity,
+                result="verified",
+                message="Before the restart.",
+                finished_at=long_ago,
+            ),
+            *(
+                AccountJobItem(job=job, account=a, account_label=a.user_identity)
+                for a in waiting
+            ),
+        ]
+    )
+
+    response = admin_client.post(
+        reverse("admin:connections_connectedaccount_job_resume", args=[job.pk])
+    )
+    deadline = time.monotonic() + 60
+    while AccountJob.objects.get(pk=job.pk).status != AccountJob.Status.DONE:
+        assert time.monotonic() < deadline, "the resumed job did not finish"
+        time.sleep(0.05)
+
+    assert response.status_code == 302
+    results = dict(job.items.values_list("account_label", "result"))
+    assert results == {
+        "r0@example.com": "verified",
+        "r1@example.com": "skipped",
+        "r2@example.com": "skipped",
+    }
+    assert job.items.get(account=done).message == "Before the restart."

@@ -218,6 +218,62 @@ def test_no_jobs_yet_says_how_to_start_one(admin_client):
     assert "No job yet." in page
 
 
+def resume_url(job) -> str:
+    return reverse("admin:connections_connectedaccount_job_resume", args=[job.pk])
+
+
+def quiet_for(job, minutes: int):
+    """Make ``job`` look as if nothing happened to it for ``minutes``."""
+    then = timezone.now() - timezone.timedelta(minutes=minutes)
+    AccountJob.objects.filter(pk=job.pk).update(created_at=then, started_at=then)
+    job.items.exclude(finished_at=None).update(finished_at=then)
+    job.refresh_from_db()
+
+
+@pytest.mark.django_db
+def test_a_stalled_job_says_so_and_offers_to_resume(admin_client):
+    accounts = [ConnectedAccountFactory() for _ in range(2)]
+    job = make_job(accounts, action="verify", finished=[("verified", "Earlier.")])
+    quiet_for(job, 30)
+
+    page = admin_client.get(page_url(job)).content.decode()
+
+    assert "No account has finished for 30 minutes" in text_of(page)
+    assert f'action="{resume_url(job)}"' in page
+
+
+@pytest.mark.django_db
+def test_a_moving_job_is_not_started_again(admin_client):
+    job = make_job(
+        [ConnectedAccountFactory() for _ in range(2)],
+        action="verify",
+        finished=[("verified", "Just now.")],
+    )
+
+    page = admin_client.get(page_url(job)).content.decode()
+    response = admin_client.post(resume_url(job), follow=True)
+
+    assert "Resume the job" not in page
+    assert "The job was not started again" in text_of(response.content.decode())
+    assert job.items.filter(result="").count() == 1
+
+
+@pytest.mark.django_db
+def test_viewers_see_a_stalled_job_but_may_not_resume_it(member_client):
+    job = make_job([ConnectedAccountFactory()], action="verify")
+    quiet_for(job, 30)
+    viewer = member_client(permissions=["view_connectedaccount"])
+
+    page = viewer.get(page_url(job)).content.decode()
+    refused = viewer.post(resume_url(job))
+
+    assert "No account has finished for 30 minutes" in text_of(page)
+    assert "Resume the job" not in page
+    assert refused.status_code == 403
+    assert viewer.get(resume_url(job)).status_code in (403, 405)
+    assert job.items.get().result == ""
+
+
 # The runner: its own threads read what the test wrote, so these commit.
 runner = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
