@@ -23,11 +23,6 @@ API_KEY = "ak_live_page_actions_5521"
 MANAGER = ("view_connectedaccount", "change_connectedaccount")
 
 
-@pytest.fixture
-def allow_loopback(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
-
-
 def page_url(account) -> str:
     return reverse("admin:connections_connectedaccount_change", args=[account.pk])
 

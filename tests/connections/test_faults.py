@@ -50,11 +50,6 @@ NEW_REFRESH = "fault-new-refresh-token-0a4d8e"
 SECRETS = (ACCESS, REFRESH, NEW_ACCESS, NEW_REFRESH)
 
 
-@pytest.fixture
-def allow_loopback(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
-
-
 def expiring_account(httpserver) -> ConnectedAccount:
     authorization = local_token_authorization(httpserver)
     return ConnectedAccountFactory(

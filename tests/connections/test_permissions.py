@@ -284,11 +284,6 @@ def test_the_actions_take_the_change_permission(clients, account, role):
     assert event.actor.username.startswith("member-") and event.via == "admin"
 
 
-@pytest.fixture
-def allow_loopback(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
-
-
 @pytest.mark.usefixtures("allow_loopback")
 def test_refresh_and_verify_in_the_admin_record_who(
     clients, httpserver, django_user_model

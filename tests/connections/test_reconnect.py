@@ -37,11 +37,6 @@ NEW_KEY = "new-api-key-9a8b7c6d5e"
 MANAGER = ("view_connectedaccount", "change_connectedaccount")
 
 
-@pytest.fixture
-def allow_loopback(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
-
-
 def reconnect_url(account) -> str:
     return reverse("admin:connections_connectedaccount_reconnect", args=[account.pk])
 

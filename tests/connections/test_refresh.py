@@ -17,24 +17,25 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
-from oauthlib.common import generate_token
 from werkzeug import Response
 
-from authorizations.defaults import OAUTH2_TOKEN_REQUEST
 from connections import refresh
 from connections.models import AccountEvent, ConnectedAccount
 from connections.refresh import refresh_account
-from tests.connections.helpers import local_token_authorization
+from tests.connections.helpers import (
+    held_token_endpoint,
+    issue,
+    local_token_authorization,
+    refresh_tokens_of,
+    works,
+)
 from tests.factories import ConnectedAccountFactory
-from tests.peers.console import oauth2_authorization
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -45,54 +46,7 @@ ACCESS = "old-access-token-4f1c9a7e2b"
 REFRESH = "old-refresh-token-9d3e6b0a5c"
 
 
-@pytest.fixture
-def allow_loopback(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
-
-
 # --- the OAuth 2.0 peer ------------------------------------------------------
-
-
-@pytest.fixture
-def peer(oauth2_peer, settings):
-    """The DOT peer, rotating refresh tokens and revoking a grant on reuse."""
-    settings.OAUTH2_PROVIDER = {
-        **settings.OAUTH2_PROVIDER,
-        "ROTATE_REFRESH_TOKEN": True,
-        "REFRESH_TOKEN_REUSE_PROTECTION": True,
-        "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
-    }
-    return oauth2_peer
-
-
-@pytest.fixture
-def peer_authorization(peer):
-    # The console's default token request, which has a refresh branch.
-    return oauth2_authorization(
-        peer, token_request=OAUTH2_TOKEN_REQUEST, client_auth="client_secret_post"
-    )
-
-
-def issue(peer) -> tuple[str, str]:
-    """Have the peer issue a grant to its console client, as a code exchange
-    would: an access token and a refresh token of a new family."""
-    from oauth2_provider.models import get_access_token_model, get_refresh_token_model
-
-    access = get_access_token_model().objects.create(
-        user=peer.user,
-        application=peer.app.model,
-        token=generate_token(),
-        expires=timezone.now() + dt.timedelta(hours=1),
-        scope="read profile",
-    )
-    refresh_token = get_refresh_token_model().objects.create(
-        user=peer.user,
-        application=peer.app.model,
-        token=generate_token(),
-        access_token=access,
-        token_family=uuid.uuid4(),
-    )
-    return access.token, refresh_token.token
 
 
 def peer_account(peer, authorization, **fields) -> ConnectedAccount:
@@ -122,16 +76,6 @@ def assert_each_account_works_and_redeemed_once(peer, accounts, rounds):
         assert [t.token for t in live] == [account.credentials["refresh_token"]]
         for token in family.exclude(revoked=None):
             assert AccessToken.objects.filter(source_refresh_token=token).count() <= 1
-
-
-def works(peer, account) -> bool:
-    """Whether the peer's API accepts the account's access token."""
-    answer = requests.get(
-        peer.userinfo_url,
-        headers={"Authorization": f"Bearer {account.credentials['access_token']}"},
-        timeout=10,
-    )
-    return answer.status_code == 200
 
 
 def raw_credentials(account) -> str:
@@ -419,18 +363,7 @@ def test_a_refresh_waiting_on_another_gets_its_result(httpserver):
     """Another worker holds the lease and refreshes; the second call waits,
     then sees the version moved on: "fresh", and the provider is not called
     again."""
-    answered = threading.Event()
-    release = threading.Event()
-
-    def held(request):
-        answered.set()
-        release.wait(10)
-        return Response(
-            json.dumps({"access_token": "a-2", "refresh_token": "r-2"}),
-            content_type="application/json",
-        )
-
-    httpserver.expect_request("/token").respond_with_handler(held)
+    answered, release = held_token_endpoint(httpserver)
     account = local_account(httpserver)
 
     def first():
@@ -481,17 +414,6 @@ def test_backoff_is_capped():
 
 
 # --- concurrency -------------------------------------------------------------
-
-
-def refresh_tokens_of(peer, account):
-    """The peer's refresh tokens of the account's grant (its family)."""
-    from oauth2_provider.models import get_refresh_token_model
-
-    RefreshToken = get_refresh_token_model()
-    first = RefreshToken.objects.get(
-        token_checksum=peer._checksum(account.initial_refresh_token)
-    )
-    return RefreshToken.objects.filter(token_family=first.token_family)
 
 
 @pytest.mark.skipif(

@@ -29,6 +29,7 @@ from connections.models import AccountEvent, ConnectedAccount
 from connections.refresh import refresh_account
 from connections.revoke import NO_REVOKE_ENDPOINT, revoke_account
 from connections.services import account_reconnect
+from tests.connections.helpers import held_token_endpoint
 from tests.factories import (
     AuthorizationFactory,
     ConnectedAccountFactory,
@@ -44,11 +45,6 @@ pytestmark = [
 ACCESS = "access-token-8c1f0e9d7b"
 REFRESH = "refresh-token-3a5b7c9d1e"
 CLIENT_SECRET = "client-secret-value-abcd"  # OAuth2AuthorizationFactory's
-
-
-@pytest.fixture
-def allow_loopback(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
 
 
 def revoke_endpoint(authorization, url):
@@ -384,18 +380,7 @@ def test_a_provider_that_cannot_be_reached(httpserver):
 def test_a_running_refresh_is_waited_for_and_cannot_write_after(httpserver):
     """A refresh holds the lease while the provider answers; the revoke waits
     for it, then revokes the tokens that refresh stored and wipes them."""
-    answered = threading.Event()
-    release = threading.Event()
-
-    def held(request):
-        answered.set()
-        release.wait(10)
-        return Response(
-            json.dumps({"access_token": "a-2", "refresh_token": "r-2"}),
-            content_type="application/json",
-        )
-
-    httpserver.expect_request("/token").respond_with_handler(held)
+    answered, release = held_token_endpoint(httpserver)
     httpserver.expect_request("/revoke").respond_with_data("")
     account = local_account(
         httpserver, expires_at=timezone.now() + dt.timedelta(minutes=1)

@@ -36,11 +36,6 @@ def redis_is_up() -> bool:
 
 
 @pytest.fixture
-def allow_loopback(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
-
-
-@pytest.fixture
 def worker():
     """A real worker on Redis, on a queue of this test's own."""
     if not redis_is_up():

@@ -27,7 +27,7 @@ from werkzeug import Response
 from authorizations.defaults import OAUTH2_TOKEN_REQUEST
 from connections.models import AccountEvent, ConnectedAccount
 from connections.verify import verify_account
-from tests.connections.test_refresh import issue, refresh_tokens_of, works
+from tests.connections.helpers import issue, refresh_tokens_of, works
 from tests.factories import (
     AuthorizationFactory,
     ConnectedAccountFactory,
@@ -36,7 +36,6 @@ from tests.factories import (
 from tests.peers import oauth1
 from tests.peers.console import (
     oauth1_authorization,
-    oauth2_authorization,
     token_endpoint,
     user_info_endpoint,
 )
@@ -57,11 +56,6 @@ Status = ConnectedAccount.Status
 
 
 @pytest.fixture
-def allow_loopback(settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
-
-
-@pytest.fixture
 def staff(django_user_model):
     return django_user_model.objects.create_user("ann", is_staff=True)
 
@@ -78,25 +72,6 @@ def kinds(account) -> list[str]:
 
 
 # --- OAuth 2.0, against the DOT peer -----------------------------------------
-
-
-@pytest.fixture
-def peer(oauth2_peer, settings):
-    """The DOT peer, rotating refresh tokens and revoking a grant on reuse."""
-    settings.OAUTH2_PROVIDER = {
-        **settings.OAUTH2_PROVIDER,
-        "ROTATE_REFRESH_TOKEN": True,
-        "REFRESH_TOKEN_REUSE_PROTECTION": True,
-        "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
-    }
-    return oauth2_peer
-
-
-@pytest.fixture
-def peer_authorization(peer):
-    return oauth2_authorization(
-        peer, token_request=OAUTH2_TOKEN_REQUEST, client_auth="client_secret_post"
-    )
 
 
 def peer_account(peer, authorization, **fields) -> ConnectedAccount:
